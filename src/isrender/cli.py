@@ -1,0 +1,234 @@
+"""The ``isrender`` command line.
+
+Exit codes (DESIGN.md): 0 success, 2 invalid input (the message names the position and suggests
+a fix), 1 internal failure. ``--json`` output is for scripts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from isrender.commands import CommandSpec, all_commands, lookup
+from isrender.errors import IsRenderError, ModifierError, closest
+from isrender.explain import ast_data, command_data, request_data, value_data
+from isrender.language import Command, ModifierString, Nested, parse, serialize
+from isrender.request import ImageRequest, bind, iter_commands
+
+__all__ = ["main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _reports_errors(fn: F) -> F:
+    """Turn expected errors into exit 2 with the caret rendering, anything else into exit 1."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ModifierError as exc:
+            err.print(f"[bold red]error:[/] {exc.kind}: ", end="")
+            err.out(exc.render())
+            sys.exit(2)
+        except IsRenderError as exc:
+            err.print(f"[bold red]error:[/] {exc.public_message}")
+            sys.exit(2)
+        except click.exceptions.Exit:
+            raise
+        except Exception as exc:  # the last line of defence: no traceback for users
+            if os.environ.get("ISRENDER_DEBUG"):
+                raise
+            err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}")
+            err.print("set ISRENDER_DEBUG=1 for a traceback, and please report it")
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="isrender")
+def main() -> None:
+    """isrender: Image Serving modifiers and ExportJob, on libvips."""
+
+
+# ---- parse ----------------------------------------------------------------------------------
+
+
+@main.command("parse")
+@click.argument("modifiers")
+@click.option("--json", "as_json", is_flag=True, help="Print the AST as JSON.")
+@_reports_errors
+def parse_cmd(modifiers: str, as_json: bool) -> None:
+    """Parse MODIFIERS and print the syntax tree (no command checks)."""
+    ast = parse(modifiers)
+    if as_json:
+        _print_json({"canonical": serialize(ast), "nodes": ast_data(ast)})
+        return
+    out.print(_ast_tree(ast, "modifiers"))
+    out.print(f"canonical: {serialize(ast)}", markup=False)
+
+
+def _ast_tree(ast: ModifierString, label: str) -> Tree:
+    tree = Tree(label)
+    for node in ast.nodes:
+        kind = type(node).__name__
+        text = f"{kind} [dim]@{node.span[0]}[/] "
+        branch = tree.add(text + _escape(_node_text(node)))
+        if isinstance(node, Command) and node.nested is not None:
+            _nested_branch(branch, node.nested)
+    return tree
+
+
+def _node_text(node: Any) -> str:
+    if isinstance(node, Command) and node.nested is not None:
+        return f"{node.name}= ({node.nested.kind.value or 'url'} group)"
+    return serialize(ModifierString((node,)))
+
+
+def _nested_branch(branch: Tree, nested: Nested) -> None:
+    if nested.object is not None:
+        branch.add(f"object {_escape(repr(nested.object))}")
+    if nested.request is not None and nested.request.nodes:
+        branch.add(_ast_tree(nested.request, "modifiers"))
+    elif nested.object is None:
+        branch.add(f"body {_escape(repr(nested.body))}")
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", r"\[")
+
+
+# ---- check ----------------------------------------------------------------------------------
+
+
+@main.command("check")
+@click.argument("modifiers")
+@click.option("--lenient", is_flag=True, help="Ignore unknown commands (as the image endpoint).")
+@click.option("--object", "obj", default=None, help="The request object, for $object$.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@_reports_errors
+def check_cmd(modifiers: str, lenient: bool, obj: str | None, as_json: bool) -> None:
+    """Check MODIFIERS: exit 0 when valid, 2 with the error, its position and a hint."""
+    request = bind(parse(modifiers), strict=not lenient, object=obj)
+    if as_json:
+        _print_json({"valid": True, "effective": request.effective(), "warnings": [
+            w.message for w in request.warnings]})
+        return
+    out.print("[green]ok[/] " + _escape(request.effective() or "(no commands)"))
+    for warning in request.warnings:
+        out.print(f"[yellow]warning:[/] {_escape(warning.message)} at {warning.position}")
+
+
+# ---- explain --------------------------------------------------------------------------------
+
+
+@main.command("explain")
+@click.argument("modifiers")
+@click.option("--lenient", is_flag=True, help="Ignore unknown commands (as the image endpoint).")
+@click.option("--object", "obj", default=None, help="The request object, for $object$.")
+@click.option("--json", "as_json", is_flag=True, help="Print every stage as JSON.")
+@_reports_errors
+def explain_cmd(modifiers: str, lenient: bool, obj: str | None, as_json: bool) -> None:
+    """Show every stage for MODIFIERS: the syntax tree and the bound request by scope."""
+    ast = parse(modifiers)
+    request = bind(ast, strict=not lenient, object=obj)
+    if as_json:
+        _print_json(
+            {"canonical": serialize(ast), "ast": ast_data(ast), "request": request_data(request)}
+        )
+        return
+    out.rule("1. syntax tree")
+    out.print(_ast_tree(ast, "modifiers"))
+    out.rule("2. bound request (last occurrence wins per scope)")
+    out.print(_request_table(request))
+    if request.variables:
+        out.print("variables: " + _escape(", ".join(f"${k}={v!r}" for k, v in request.variables)))
+    for warning in request.warnings:
+        out.print(f"[yellow]warning:[/] {_escape(warning.message)} at {warning.position}")
+    out.print("effective: " + _escape(request.effective() or "(no commands)"))
+
+
+def _request_table(request: ImageRequest) -> Table:
+    table = Table("scope", "command", "as written", "typed value", box=None)
+    for scope, bound in iter_commands(request):
+        shown = bound.written if bound.written == bound.name else f"{bound.written} ({bound.name})"
+        table.add_row(scope, shown, _escape(bound.text), _escape(_short(value_data(bound.value))))
+    return table
+
+
+def _short(data: Any) -> str:
+    text = json.dumps(data, ensure_ascii=False) if not isinstance(data, str) else data
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# ---- commands -------------------------------------------------------------------------------
+
+
+@main.command("commands")
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
+@_reports_errors
+def commands_cmd(name: str | None, as_json: bool) -> None:
+    """List every IS command, or describe NAME (from the same table binding uses)."""
+    if name is None:
+        specs = list(all_commands())
+        if as_json:
+            _print_json([command_data(s) for s in specs])
+            return
+        table = Table("command", "tag", "scope", "syntax", "summary", box=None)
+        for spec in specs:
+            table.add_row(spec.name, spec.tag.value, spec.scope.value, _escape(spec.syntax()),
+                          spec.summary)
+        out.print(table)
+        out.print(f"{len(specs)} commands; 'isrender commands NAME' for one of them")
+        return
+    spec = lookup(name)
+    if spec is None:
+        suggestion = closest(name, [s.name for s in all_commands()])
+        hint = f"; did you mean '{suggestion}'?" if suggestion else ""
+        raise IsRenderError(f"unknown command '{name}'{hint}")
+    if as_json:
+        _print_json(command_data(spec))
+        return
+    _describe(spec)
+
+
+def _describe(spec: CommandSpec) -> None:
+    data = command_data(spec)
+    out.print(f"[bold]{spec.name}[/] \\[{spec.tag.value}]  {_escape(spec.syntax())}")
+    out.print(spec.summary)
+    out.print(f"scope: {spec.scope.value}", end="")
+    if "in_comp" in data:
+        out.print(f"; before any layer= it applies to: {data['in_comp']}", end="")
+        out.print(f"; in effect layers: {'yes' if spec.in_effect else 'ignored'}", end="")
+    out.print()
+    if "shares_slot_with" in data:
+        out.print(f"shares its slot with: {data['shares_slot_with']} (the later one wins)")
+    if spec.aliases:
+        out.print("aliases: " + ", ".join(spec.aliases))
+    if spec.empty:
+        out.print("an empty value is allowed and has a meaning")
+    table = Table("argument", "type", "optional", "default", box=None)
+    for arg in data["arguments"]:
+        default = arg.get("default")
+        kind = " | ".join(arg["choices"]) if "choices" in arg else arg["type"]
+        table.add_row(arg["name"], _escape(kind), "yes" if arg.get("optional") else "",
+                      "" if default is None else str(default))
+    out.print(table)

@@ -1,0 +1,204 @@
+"""The whole exception tree of isrender.
+
+Every error carries its data (position, command, value, ...), an HTTP status and a public message
+that is safe to show to anyone: no paths, no tracebacks. Modifier errors point at the character
+(0-based ``position`` into ``source``) and, where a fix is obvious, suggest it, the way sqlglot
+and jinja do::
+
+    unknown command 'wdi' at 0; did you mean 'wid'?
+      wdi=200
+      ^^^
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = [
+    "ConstraintError",
+    "InvalidEncodingError",
+    "InvalidValueError",
+    "IsRenderError",
+    "LayerNameError",
+    "Location",
+    "ModifierError",
+    "ModifierSyntaxError",
+    "UnknownCommandError",
+    "UnknownMacroError",
+    "closest",
+]
+
+
+def closest(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The candidate closest to ``word`` (case-insensitive), or None when nothing is close."""
+    by_lower = {c.lower(): c for c in candidates}
+    found = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=cutoff)
+    return by_lower[found[0]] if found else None
+
+
+class IsRenderError(Exception):
+    """Base of every error isrender raises on purpose.
+
+    ``public_message`` is what a user or an HTTP client may see; ``http_status`` is the status
+    the HTTP service answers with.
+    """
+
+    http_status: int = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def public_message(self) -> str:
+        return self.message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where in which text a problem is: 0-based ``position``, ``length`` characters long.
+
+    ``origin`` names where the text came from: ``request``, a macro name, ``Modifier``,
+    ``PostModifier`` or an ExportJob field.
+    """
+
+    source: str = ""
+    position: int = 0
+    length: int = 1
+    origin: str = "request"
+
+    def shifted(self, offset: int, source: str) -> Location:
+        """The same place seen from an enclosing string (nested groups are parsed apart)."""
+        return Location(source, self.position + offset, self.length, self.origin)
+
+
+class ModifierError(IsRenderError):
+    """A modifier string that cannot be accepted; ``hint`` is the suggested fix, if any."""
+
+    http_status = 400
+    kind = "invalid modifier"
+
+    def __init__(self, problem: str, at: Location, hint: str | None = None) -> None:
+        self.problem = problem
+        self.at = at
+        self.hint = hint
+        super().__init__(self._format())
+
+    @property
+    def position(self) -> int:
+        return self.at.position
+
+    @property
+    def source(self) -> str:
+        return self.at.source
+
+    def _format(self) -> str:
+        message = f"{self.problem} at {self.at.position}"
+        if self.at.origin != "request":
+            message += f" in {self.at.origin}"
+        return f"{message}; {self.hint}" if self.hint else message
+
+    def caret(self) -> str:
+        """Two lines: the source text and a caret line under the offending characters.
+
+        Long sources are cut to a window around the position so the caret stays readable.
+        """
+        text, pos, length = self.at.source, self.at.position, max(1, self.at.length)
+        start = max(0, pos - 40)
+        end = min(len(text), pos + length + 40)
+        prefix = "..." if start > 0 else ""
+        suffix = "..." if end < len(text) else ""
+        width = max(1, min(length, end - pos))
+        pad = " " * (len(prefix) + pos - start)
+        return f"{prefix}{text[start:end]}{suffix}\n{pad}{'^' * width}"
+
+    def render(self) -> str:
+        """The one-line message followed by the caret rendering, indented."""
+        return f"{self.message}\n  " + self.caret().replace("\n", "\n  ")
+
+    def relocated(self, offset: int, source: str) -> ModifierError:
+        """This error re-anchored in an enclosing string; returns self for ``raise ... from``."""
+        self.at = self.at.shifted(offset, source)
+        self.message = self._format()
+        self.args = (self.message,)
+        return self
+
+
+class ModifierSyntaxError(ModifierError):
+    """The text does not have the shape of a modifier string (spec §1.3)."""
+
+    kind = "syntax error"
+
+
+class InvalidEncodingError(ModifierError):
+    """A ``%`` escape that is not followed by two hex digits (D-06)."""
+
+    kind = "invalid encoding"
+
+
+class UnknownCommandError(ModifierError):
+    """A command name the command table does not know (strict mode, D-36)."""
+
+    kind = "unknown command"
+
+    def __init__(self, name: str, at: Location, suggestion: str | None = None) -> None:
+        self.name = name
+        self.suggestion = suggestion
+        hint = f"did you mean '{suggestion}'?" if suggestion else "see 'isrender commands'"
+        super().__init__(f"unknown command '{name}'", at, hint)
+
+
+class InvalidValueError(ModifierError):
+    """A value of the wrong type, out of range, of the wrong arity, or empty (§5, D-11, D-31).
+
+    ``command`` and ``argument`` name what was being read, ``value`` is the offending (decoded)
+    text and ``expected`` the type and range that would have been accepted.
+    """
+
+    kind = "invalid value"
+
+    def __init__(
+        self,
+        problem: str,
+        at: Location,
+        hint: str | None = None,
+        *,
+        command: str = "",
+        argument: str = "",
+        value: str = "",
+        expected: str = "",
+    ) -> None:
+        self.command = command
+        self.argument = argument
+        self.value = value
+        self.expected = expected
+        super().__init__(problem, at, hint)
+
+
+class ConstraintError(ModifierError):
+    """Commands that are each valid but not together (fit without wid/hei, fmt vs icc, ...)."""
+
+    kind = "constraint violated"
+
+
+class LayerNameError(ModifierError):
+    """A layer name mapped to two layers, or selected without ever being mapped (§6.6)."""
+
+    kind = "layer name error"
+
+
+class UnknownMacroError(ModifierError):
+    """``$name$`` invokes a macro that no registry defines (D-19)."""
+
+    kind = "unknown macro"
+
+    def __init__(self, name: str, at: Location, known: Iterable[str] = ()) -> None:
+        self.name = name
+        suggestion = closest(name, known)
+        hint = f"did you mean '${suggestion}$'?" if suggestion else "no macro of that name is loaded"
+        super().__init__(f"unknown macro '${name}$'", at, hint)

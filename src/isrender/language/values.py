@@ -1,0 +1,81 @@
+"""Value decoding (§1.4) and variable substitution (§2.2, D-17), on one value at a time.
+
+Order matters and is the spec's: a value is split off its segment raw, then %-decoded (``+`` is a
+space, D-05; a bad escape is an error, D-06), then split on commas by its command; variable
+references are substituted in the decoded text and never decoded again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from isrender.errors import InvalidEncodingError, Location
+
+__all__ = ["decode_value", "substitute"]
+
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_REFERENCE_NAME = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def decode_value(raw: str, at: Location) -> str:
+    """%-decode one raw value. ``at`` locates the value's first character for errors.
+
+    Escapes are collected as bytes and decoded as UTF-8, falling back to ISO-8859-1 when the
+    bytes are not valid UTF-8 (D-04).
+    """
+    if "%" not in raw:
+        return raw.replace("+", " ") if "+" in raw else raw
+    bad = _BAD_ESCAPE.search(raw)
+    if bad:
+        shown = raw[bad.start() : bad.start() + 3]
+        raise InvalidEncodingError(
+            f"bad %-escape {shown!r}",
+            Location(at.source, at.position + bad.start(), len(shown), at.origin),
+            "a '%' must be followed by two hex digits; write %25 for a literal '%'",
+        )
+    data = bytearray()
+    last = 0
+    for match in _ESCAPE.finditer(raw):
+        data += raw[last : match.start()].replace("+", " ").encode("utf-8")
+        data.append(int(match.group(1), 16))
+        last = match.end()
+    data += raw[last:].replace("+", " ").encode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("iso-8859-1")
+
+
+def substitute(value: str, variables: Mapping[str, str]) -> str:
+    """Replace ``$name$`` references to defined variables (names case-insensitive).
+
+    D-17: scan left to right; at each ``$`` look for the next ``$``; if the text between is a
+    valid name of a defined variable, replace the reference and continue after it; otherwise
+    keep the first ``$`` literally and continue at the next character. Substituted text is not
+    scanned again (no recursion, §2.1).
+    """
+    if "$" not in value or not variables:
+        return value
+    out: list[str] = []
+    i = 0
+    n = len(value)
+    while i < n:
+        start = value.find("$", i)
+        if start < 0:
+            break
+        out.append(value[i:start])
+        stop = value.find("$", start + 1)
+        name = value[start + 1 : stop] if stop > 0 else ""
+        replacement = (
+            variables.get(name.lower()) if name and _REFERENCE_NAME.fullmatch(name) else None
+        )
+        if replacement is None:
+            out.append("$")
+            i = start + 1
+        else:
+            out.append(replacement)
+            i = stop + 1
+    out.append(value[i:])
+    return "".join(out)
