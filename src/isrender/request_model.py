@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from isrender.commands import CommandSpec
+from isrender.commands import CommandSpec, lookup
 from isrender.language import ModifierString, NestedKind, Span
 
 __all__ = [
@@ -83,15 +83,18 @@ class Attributes:
     def __len__(self) -> int:
         return len(self.commands)
 
-    def __contains__(self, slot: object) -> bool:
-        return isinstance(slot, str) and slot.lower() in self._index
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
 
-    def get(self, slot: str) -> BoundCommand | None:
-        """The command in ``slot`` (a command name; variants share their base name's slot)."""
-        return self._index.get(slot.lower())
+    def get(self, name: str) -> BoundCommand | None:
+        """The command in ``name``'s slot: variants that share a slot answer for each other
+        (``get("crop")`` may return a ``cropN``; ``get("src")`` a ``text``), so check
+        ``.name`` when the variant matters."""
+        spec = lookup(name)
+        return self._index.get(spec.slot if spec else name.lower())
 
-    def value(self, slot: str, default: Any = None) -> Any:
-        bound = self._index.get(slot.lower())
+    def value(self, name: str, default: Any = None) -> Any:
+        bound = self.get(name)
         return default if bound is None else bound.value
 
     def text(self) -> str:
