@@ -42,7 +42,9 @@ def expected_scopes(notation: str) -> dict[str, dict[str, str]]:
     return scopes
 
 
-@pytest.mark.parametrize(("eid", "modifiers", "expected"), ROWS, ids=[f"{r[0]}:{r[1]}" for r in ROWS])
+@pytest.mark.parametrize(
+    ("eid", "modifiers", "expected"), ROWS, ids=[f"{r[0]}:{r[1]}" for r in ROWS]
+)
 def test_conformance(eid: str, modifiers: str, expected: Any) -> None:
     if isinstance(expected, str):
         request = isrender.bind(isrender.parse(modifiers), strict=True, object="photo")
@@ -110,8 +112,14 @@ def test_bad_colors(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("bgc", "rgb8"),
-    [("80", (204, 204, 204)), ("0x80", (128, 128, 128)), ("0,0,0,100k", (0, 0, 0)),
-     ("ff000080", (255, 0, 0)), ("100", (255, 255, 255)), ("ffffff", (255, 255, 255))],
+    [
+        ("80", (204, 204, 204)),
+        ("0x80", (128, 128, 128)),
+        ("0,0,0,100k", (0, 0, 0)),
+        ("ff000080", (255, 0, 0)),
+        ("100", (255, 255, 255)),
+        ("ffffff", (255, 255, 255)),
+    ],
 )
 def test_color_to_rgb8(bgc: str, rgb8: tuple[int, int, int]) -> None:
     """E-106, E-107, E-109, E-112: what bgc bands look like in RGB output."""

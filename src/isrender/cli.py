@@ -128,8 +128,13 @@ def check_cmd(modifiers: str, lenient: bool, obj: str | None, as_json: bool) -> 
     """Check MODIFIERS: exit 0 when valid, 2 with the error, its position and a hint."""
     request = bind(parse(modifiers), strict=not lenient, object=obj)
     if as_json:
-        _print_json({"valid": True, "effective": request.effective(), "warnings": [
-            w.message for w in request.warnings]})
+        _print_json(
+            {
+                "valid": True,
+                "effective": request.effective(),
+                "warnings": [w.message for w in request.warnings],
+            }
+        )
         return
     out.print("[green]ok[/] " + _escape(request.effective() or "(no commands)"))
     for warning in request.warnings:
@@ -194,20 +199,21 @@ def commands_cmd(name: str | None, as_json: bool) -> None:
             return
         table = Table("command", "tag", "scope", "syntax", "summary", box=None)
         for spec in specs:
-            table.add_row(spec.name, spec.tag.value, spec.scope.value, _escape(spec.syntax()),
-                          spec.summary)
+            table.add_row(
+                spec.name, spec.tag.value, spec.scope.value, _escape(spec.syntax()), spec.summary
+            )
         out.print(table)
         out.print(f"{len(specs)} commands; 'isrender commands NAME' for one of them")
         return
-    spec = lookup(name)
-    if spec is None:
+    found = lookup(name)
+    if found is None:
         suggestion = closest(name, [s.name for s in all_commands()])
         hint = f"; did you mean '{suggestion}'?" if suggestion else ""
         raise IsRenderError(f"unknown command '{name}'{hint}")
     if as_json:
-        _print_json(command_data(spec))
+        _print_json(command_data(found))
         return
-    _describe(spec)
+    _describe(found)
 
 
 def _describe(spec: CommandSpec) -> None:
@@ -229,6 +235,10 @@ def _describe(spec: CommandSpec) -> None:
     for arg in data["arguments"]:
         default = arg.get("default")
         kind = " | ".join(arg["choices"]) if "choices" in arg else arg["type"]
-        table.add_row(arg["name"], _escape(kind), "yes" if arg.get("optional") else "",
-                      "" if default is None else str(default))
+        table.add_row(
+            arg["name"],
+            _escape(kind),
+            "yes" if arg.get("optional") else "",
+            "" if default is None else str(default),
+        )
     out.print(table)

@@ -46,7 +46,12 @@ def _format_rules(g: Attributes, source: str) -> None:
     fmt_name = fmt.value.format if fmt is not None else "jpeg"
     quantize = g.get("quantize")
     if quantize is not None and quantize.value.palette == "mac" and fmt_name.endswith("-alpha"):
-        _fail(quantize, source, f"the mac palette cannot be used with fmt={fmt_name}", "use web or adaptive")
+        _fail(
+            quantize,
+            source,
+            f"the mac palette cannot be used with fmt={fmt_name}",
+            "use web or adaptive",
+        )
     icc = g.get("icc")
     if icc is None:
         return

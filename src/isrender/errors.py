@@ -200,5 +200,7 @@ class UnknownMacroError(ModifierError):
     def __init__(self, name: str, at: Location, known: Iterable[str] = ()) -> None:
         self.name = name
         suggestion = closest(name, known)
-        hint = f"did you mean '${suggestion}$'?" if suggestion else "no macro of that name is loaded"
+        hint = (
+            f"did you mean '${suggestion}$'?" if suggestion else "no macro of that name is loaded"
+        )
         super().__init__(f"unknown macro '${name}$'", at, hint)

@@ -19,6 +19,7 @@ from typing import Any
 
 from isrender.commands import ArgProblem, CommandSpec, ConstraintProblem, InComp, lookup
 from isrender.commands.registry import all_names
+from isrender.commands.values import LayerSelect
 from isrender.constraints import check_constraints
 from isrender.errors import (
     ConstraintError,
@@ -82,8 +83,8 @@ def bind(
     key = (strict, object)
     if variables is None:
         hit = ast.memo.get(key)
-        if hit is not None:
-            return hit  # type: ignore[no-any-return]
+        if isinstance(hit, ImageRequest):
+            return hit
     request = _Binder(ast.source, strict).run(ast, object, variables or {})
     if variables is None:
         ast.memo[key] = request
@@ -107,9 +108,7 @@ class _Binder:
 
     # ---- driver ---------------------------------------------------------------------------
 
-    def run(
-        self, ast: ModifierString, obj: str | None, outer: Mapping[str, str]
-    ) -> ImageRequest:
+    def run(self, ast: ModifierString, obj: str | None, outer: Mapping[str, str]) -> ImageRequest:
         self.variables = self._collect_variables(ast, obj, outer)
         for node in ast.nodes:
             if isinstance(node, Command):
@@ -134,6 +133,8 @@ class _Binder:
         table = dict(outer)
         if obj is not None:
             table.setdefault("object", obj)
+        if "$" not in self.source:
+            return table  # no definitions anywhere: skip the first pass
         for node in ast.nodes:
             if isinstance(node, VarDef):
                 raw = node.value or ""
@@ -148,7 +149,7 @@ class _Binder:
         raw = node.value or ""
         value_at = self._at(node.span, len(node.name) + 1)
         text = decode_value(raw, value_at) if raw else ""  # never substituted (§1.9)
-        typed = self._typed(spec, node.name, raw, text, value_at)
+        typed = self._typed(spec, node, raw, text)
         if spec.name == "effect":
             self.effect = typed
             self.effects.setdefault((self.layer, typed), {})
@@ -157,10 +158,10 @@ class _Binder:
         self.layer = self._select_layer(typed, node)
         self.layers.setdefault(self.layer, {})
 
-    def _select_layer(self, select: Any, node: SegmentStart) -> int | None:
+    def _select_layer(self, select: LayerSelect, node: SegmentStart) -> int | None:
         number = COMP if select.comp else select.number
         if select.name is None:
-            return number  # type: ignore[no-any-return]
+            return number
         folded = select.name.lower()
         known = self.names.get(folded)
         if select.number is None and not select.comp:  # layer=name selects a mapped name
@@ -177,17 +178,17 @@ class _Binder:
                 f"layer name {select.name!r} is already mapped to {where}", self._at(node.span)
             )
         self.names[folded] = (number, select.name)
-        return number  # type: ignore[no-any-return]
+        return number
 
     # ---- commands -------------------------------------------------------------------------
 
     def _command(self, node: Command) -> None:
-        spec = lookup(node.key)
+        spec = lookup(node.name)
         if spec is None:
             self._unknown(node)
             return
         bound = self._bind_value(spec, node)  # validated even where its scope ignores it
-        target = self._target(spec, node)
+        target = self.globals if spec.is_global else self._target(spec, node)
         if target is None:
             return
         target.pop(spec.slot, None)  # re-insert so the scope keeps last-written order
@@ -234,11 +235,20 @@ class _Binder:
 
     def _bind_value(self, spec: CommandSpec, node: Command) -> BoundCommand:
         if node.nested is not None:
-            return BoundCommand(spec, node.name, self._nested(spec, node.nested), node.value or "", node.span)
+            return BoundCommand(
+                spec, node.name, self._nested(spec, node.nested), node.value or "", node.span
+            )
         raw = node.value or ""
-        value_at = Location(self.source, node.span[0] + len(node.name) + 1)
-        text = substitute(decode_value(raw, value_at), self.variables) if raw else ""
-        typed = self._typed(spec, node.name, raw, text, value_at)
+        text = raw
+        # Hot path: most values need neither decoding nor substitution, and most parse.
+        if "%" in raw or "+" in raw:
+            text = decode_value(raw, (self.source, node.span[0] + len(node.name) + 1))
+        if "$" in text:
+            text = substitute(text, self.variables)
+        try:
+            typed = spec.parse(text) if text else self._typed(spec, node, raw, text)
+        except (ArgProblem, ConstraintProblem):
+            typed = self._typed(spec, node, raw, text)
         return BoundCommand(spec, node.name, typed, text, node.span)
 
     def _nested(self, spec: CommandSpec, nested: Nested) -> Any:
@@ -254,7 +264,10 @@ class _Binder:
             request = _Binder(self.source, self.strict).run(inner, None, self.variables)
         return NestedSource(nested.kind, obj, inner, request)
 
-    def _typed(self, spec: CommandSpec, name: str, raw: str, text: str, at: Location) -> Any:
+    def _typed(self, spec: CommandSpec, node: Command | SegmentStart, raw: str, text: str) -> Any:
+        """The typed value, or the error that explains why there is none."""
+        name = node.name
+        at = self._at(node.span, len(name) + 1, len(raw))
         if text == "":
             if spec.empty:
                 return spec.build(*(None for _ in spec.args))
@@ -269,16 +282,13 @@ class _Binder:
             return spec.parse(text)
         except ArgProblem as problem:
             if not self.strict and text.endswith(",") and not spec.whole:
-                typed = self._typed(spec, name, raw, text[:-1], at)
-                self.warnings.append(
-                    BindWarning("trailing-comma", f"trailing ',' in {name} ignored", at.position, name)
-                )
+                typed = self._typed(spec, node, raw, text[:-1])
+                message = f"trailing ',' in {name} ignored"
+                self.warnings.append(BindWarning("trailing-comma", message, at.position, name))
                 return typed
             raise _invalid(spec, name, raw, text, at, problem) from None
         except ConstraintProblem as problem:
-            raise ConstraintError(
-                problem.message, Location(at.source, at.position, len(raw)), problem.hint
-            ) from None
+            raise ConstraintError(problem.message, at, problem.hint) from None
 
     # ---- result ---------------------------------------------------------------------------
 
@@ -286,7 +296,9 @@ class _Binder:
         layers = []
         for number in sorted(n for n in self.layers if n is not COMP):
             names = tuple(w for (n, w) in self.names.values() if n == number)
-            layers.append(Layer(number, names, _attributes(self.layers[number]), self._effects(number)))
+            layers.append(
+                Layer(number, names, _attributes(self.layers[number]), self._effects(number))
+            )
         return ImageRequest(
             globals=_attributes(self.globals),
             comp=_attributes(self.layers[COMP]),
@@ -297,6 +309,8 @@ class _Binder:
         )
 
     def _effects(self, parent: int | None) -> tuple[Effect, ...]:
+        if not self.effects:
+            return ()
         return tuple(
             Effect(number, _attributes(slots))
             for (owner, number), slots in sorted(

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from isrender.commands import CommandSpec, lookup
+from isrender.commands import CommandSpec
+from isrender.commands.registry import slot_of
 from isrender.language import ModifierString, NestedKind, Span
 
 __all__ = [
@@ -90,8 +91,7 @@ class Attributes:
         """The command in ``name``'s slot: variants that share a slot answer for each other
         (``get("crop")`` may return a ``cropN``; ``get("src")`` a ``text``), so check
         ``.name`` when the variant matters."""
-        spec = lookup(name)
-        return self._index.get(spec.slot if spec else name.lower())
+        return self._index.get(slot_of(name))
 
     def value(self, name: str, default: Any = None) -> Any:
         bound = self.get(name)

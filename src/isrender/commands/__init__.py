@@ -1,5 +1,7 @@
 """The command table: every IS command, its arguments, scope and priority tag (spec §5, §6)."""
 
+# Importing the command modules runs their @command decorators: this fills the table.
+from isrender.commands import filters, layers, output, request, source, text, view  # noqa: F401
 from isrender.commands.args import ArgProblem, ConstraintProblem
 from isrender.commands.colors import Color, ColorSpace
 from isrender.commands.registry import (
@@ -11,9 +13,6 @@ from isrender.commands.registry import (
     all_names,
     lookup,
 )
-
-# Importing the command modules runs their @command decorators: this fills the table.
-from isrender.commands import filters, layers, output, request, source, text, view  # noqa: E402, F401, I001
 
 __all__ = [
     "ArgProblem",

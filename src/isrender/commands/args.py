@@ -195,9 +195,7 @@ class Real(Arg):
         if not _REAL.match(part):
             raise self.problem(part)
         value = float(part)
-        too_low = self.lo is not None and (
-            value <= self.lo if self.lo_open else value < self.lo
-        )
+        too_low = self.lo is not None and (value <= self.lo if self.lo_open else value < self.lo)
         too_high = self.hi is not None and value > self.hi
         if too_low or too_high:
             raise self.problem(part, "out of range")

@@ -58,15 +58,41 @@ FORMATS: dict[str, FormatRule] = {
 # Standard profile identifiers of §6.3 icc= and the pixel type each converts to. Names outside
 # this table are looked up in the deployment's profile map when rendering.
 _RGB_PROFILES = (
-    "AdobeRGB AppleRGB CIERGB ColorMatchRGB NTSC PAL ProPhoto SMPTE sRGB WideGamutRGB"
-).split()
+    "AdobeRGB",
+    "AppleRGB",
+    "CIERGB",
+    "ColorMatchRGB",
+    "NTSC",
+    "PAL",
+    "ProPhoto",
+    "SMPTE",
+    "sRGB",
+    "WideGamutRGB",
+)
 _CMYK_PROFILES = (
-    "CoatedFogra27 CoatedFogra39 CoatedGraCol EuropeISOCoated EuroscaleCoated "
-    "EuroscaleUncoated JapanColorCoated JapanColorNewspaper JapanColorUncoated "
-    "JapanColorWebCoated JapanWebCoated NewsprintSNAP2007 PS4Default PS5Default SheetfedCoated "
-    "SheetfedUncoated UncoatedFogra29 WebCoated WebCoatedFogra28 WebCoatedGrade3 "
-    "WebCoatedGrade5 WebUncoated"
-).split()
+    "CoatedFogra27",
+    "CoatedFogra39",
+    "CoatedGraCol",
+    "EuropeISOCoated",
+    "EuroscaleCoated",
+    "EuroscaleUncoated",
+    "JapanColorCoated",
+    "JapanColorNewspaper",
+    "JapanColorUncoated",
+    "JapanColorWebCoated",
+    "JapanWebCoated",
+    "NewsprintSNAP2007",
+    "PS4Default",
+    "PS5Default",
+    "SheetfedCoated",
+    "SheetfedUncoated",
+    "UncoatedFogra29",
+    "WebCoated",
+    "WebCoatedFogra28",
+    "WebCoatedGrade3",
+    "WebCoatedGrade5",
+    "WebUncoated",
+)
 _COMMON_NAMES = {
     "Adobe RGB (1998)": "AdobeRGB",
     "Apple RGB": "AppleRGB",
@@ -213,7 +239,9 @@ def print_res(dpi: float) -> float:
     "resMode",
     R,
     Tag.CORE,
-    Keyword("mode", choices=("bilin", "bicub", "sharp2", "bisharp"), aliases=(("sharp", "sharp2"),)),
+    Keyword(
+        "mode", choices=("bilin", "bicub", "sharp2", "bisharp"), aliases=(("sharp", "sharp2"),)
+    ),
 )
 def res_mode(mode: str) -> str:
     """Resampling for every scaling step: bilin, bicub, sharp2 or bisharp (sharp = sharp2)."""

@@ -91,11 +91,13 @@ class CommandSpec:
         object.__setattr__(self, "_simple", simple and not self.whole)
         object.__setattr__(self, "_required", required)
         object.__setattr__(self, "_defaults", tuple(a.default for a in self.args))
+        object.__setattr__(self, "_single", bool(self._simple and self.args))
 
     is_global: bool = field(init=False, default=False)
     _simple: bool = field(init=False, default=False, repr=False)
     _required: int = field(init=False, default=0, repr=False)
     _defaults: tuple[Any, ...] = field(init=False, default=(), repr=False)
+    _single: bool = field(init=False, default=False, repr=False)
 
     def syntax(self) -> str:
         """``name=<a>,<b>[,<c>]`` in the notation of the spec."""
@@ -116,7 +118,12 @@ class CommandSpec:
 
     def parse(self, value: str) -> Any:
         """Typed value of a decoded, non-empty value; raises ArgProblem/ConstraintProblem."""
-        if self._simple:
+        if self._single and "," not in value:
+            try:
+                return self.build(self.args[0].convert(value), *self._defaults[1:])
+            except ArgProblem:
+                pass  # the careful reader below says where and why
+        elif self._simple:
             # Fast path for the common case: one part per argument, no empty parts. Anything
             # unusual (or wrong) goes through the careful reader below, which says where.
             parts = value.split(",")
@@ -209,6 +216,12 @@ def command(
 def lookup(name: str) -> CommandSpec | None:
     """The spec for a command name or alias, case-insensitively (§1.6)."""
     return _TABLE.get(name.lower())
+
+
+def slot_of(name: str) -> str:
+    """The slot a command name writes to (its own folded name if it is not a command)."""
+    spec = _TABLE.get(name) or _TABLE.get(name.lower())
+    return spec.slot if spec else name.lower()
 
 
 def all_commands() -> Iterator[CommandSpec]:

@@ -79,7 +79,11 @@ def rotate(degrees: float) -> float:
 
 
 @command(
-    "flip", L, Tag.CORE, Keyword("direction", choices=("lr", "ud", "lrud")), in_comp=InComp.COMPOSITE
+    "flip",
+    L,
+    Tag.CORE,
+    Keyword("direction", choices=("lr", "ud", "lrud")),
+    in_comp=InComp.COMPOSITE,
 )
 def flip(direction: str) -> str:
     """Mirror: lr (horizontal), ud (vertical) or lrud; in comp scope flips the composite."""
@@ -196,16 +200,19 @@ def mask(obj: str) -> str:
     return obj
 
 
-@command(
-    "maskUse", L, Tag.LAYER, Keyword("use", choices=("norm", "invert", "off")), in_effect=True
-)
+@command("maskUse", L, Tag.LAYER, Keyword("use", choices=("norm", "invert", "off")), in_effect=True)
 def mask_use(use: str) -> str:
     """How the mask is used: norm (foreground), invert (background) or off (opaque)."""
     return use
 
 
 @command(
-    "cropPathE", L, Tag.LAYER, Text("path"), Rest("paths", item=Text("path")), in_comp=InComp.COMPOSITE
+    "cropPathE",
+    L,
+    Tag.LAYER,
+    Text("path"),
+    Rest("paths", item=Text("path")),
+    in_comp=InComp.COMPOSITE,
 )
 def crop_path_e(first: str, more: tuple[str, ...]) -> tuple[str, ...]:
     """Crops to the bounding box of each named embedded Photoshop path in turn."""

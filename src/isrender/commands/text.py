@@ -34,7 +34,10 @@ def text_ps(rtf: str) -> str:
         default="norm",
     ),
     Keyword(
-        "resolutionMode", choices=("fixedRes", "autoRes", "maxRes"), optional=True, default="fixedRes"
+        "resolutionMode",
+        choices=("fixedRes", "autoRes", "maxRes"),
+        optional=True,
+        default="fixedRes",
     ),
     Keyword("wrap", choices=("wrap", "noWrap", "nbWrap"), optional=True, default="wrap"),
 )

@@ -177,9 +177,7 @@ class ModifierString:
     source: str = field(default="", compare=False, repr=False)
     # Later stages memoise their results on the immutable AST (bind keys it by mode and
     # object), so a cached parse binds for free. Not part of equality, hashing or repr.
-    memo: dict[object, object] = field(
-        default_factory=dict, compare=False, hash=False, repr=False
-    )
+    memo: dict[object, object] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes)
@@ -196,7 +194,11 @@ class ModifierString:
         for node in self.nodes:
             if isinstance(node, MacroRef):
                 found.append(node)
-            elif isinstance(node, Command) and node.nested and node.nested.request:
-                if node.nested.kind is NestedKind.IS:
-                    found.extend(node.nested.request.macro_refs())
+            elif (
+                isinstance(node, Command)
+                and node.nested is not None
+                and node.nested.request is not None
+                and node.nested.kind is NestedKind.IS
+            ):
+                found.extend(node.nested.request.macro_refs())
         return tuple(found)

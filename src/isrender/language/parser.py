@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote
 
 from lark import Token
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -55,7 +56,8 @@ def parse_uncached(text: str) -> ModifierString:
 def _parse(text: str, offset: int, whole: str) -> ModifierString:
     """Parse ``text``, which starts at ``offset`` in the top-level string ``whole``."""
     try:
-        items = modifier_parser().parse(text)
+        # The inline transformer's start() returns a list, not a Tree.
+        items: list[Any] = modifier_parser().parse(text)  # type: ignore[assignment]
     except UnexpectedInput as exc:
         raise _syntax_error(text, exc).relocated(offset, whole) from None
     except LarkError as exc:  # pragma: no cover - Lark raises UnexpectedInput for bad text
@@ -71,28 +73,28 @@ def _parse(text: str, offset: int, whole: str) -> ModifierString:
 
 
 def _split_run(run: Token, offset: int, out: list[Node]) -> None:
-    """Classify the segments of a RUN. The lexer has already checked each one's shape."""
+    """Classify the segments of a RUN. The lexer has already checked each one's shape, so the
+    first character decides the kind (this loop is the hot path of parsing)."""
     pos = offset + (run.start_pos or 0)
     for segment in run.split("&"):
         end = pos + len(segment)
         if segment:
-            out.append(_segment_node(segment, (pos, end)))
+            first = segment[0]
+            if first == "$":
+                if segment[-1] == "$" and "=" not in segment:
+                    out.append(MacroRef(segment[1:-1], (pos, end)))
+                else:
+                    name, eq, value = segment[1:].partition("=")
+                    out.append(VarDef(name, value if eq else None, (pos, end)))
+            elif first == ".":
+                out.append(Comment(segment, (pos, end)))
+            else:
+                name, eq, value = segment.partition("=")
+                if first in "lLeE" and name.lower() in _SEGMENT_STARTS:
+                    out.append(SegmentStart(name, value if eq else None, (pos, end)))
+                else:
+                    out.append(Command(name, value if eq else None, (pos, end)))
         pos = end + 1
-
-
-def _segment_node(segment: str, span: tuple[int, int]) -> Node:
-    first = segment[0]
-    if first == "$":
-        if segment[-1] == "$" and "=" not in segment:
-            return MacroRef(segment[1:-1], span)
-        name, eq, value = segment[1:].partition("=")
-        return VarDef(name, value if eq else None, span)
-    if first == ".":
-        return Comment(segment, span)
-    name, eq, value = segment.partition("=")
-    if name.lower() in _SEGMENT_STARTS:
-        return SegmentStart(name, value if eq else None, span)
-    return Command(name, value if eq else None, span)
 
 
 def _nested_command(item: tuple[Token, str, Token], offset: int, whole: str) -> Command:
@@ -134,7 +136,7 @@ def _syntax_error(text: str, exc: UnexpectedInput) -> ModifierSyntaxError:
 
 def _error_position(text: str, exc: UnexpectedInput) -> int:
     if isinstance(exc, UnexpectedCharacters):
-        return int(exc.pos_in_stream)
+        return int(exc.pos_in_stream or 0)
     if isinstance(exc, UnexpectedToken):
         start = exc.token.start_pos
         return len(text) if start is None else int(start)
@@ -214,10 +216,16 @@ def _bad_dollar_segment(text: str, pos: int, segment: str) -> ModifierSyntaxErro
     valid = _NAME_CHARS.match(name)
     if valid is None or valid.end() < len(name):
         bad_at = valid.end() if valid else 0
+        decoded = unquote(name)
+        hint = (
+            f"names are not %-decoded: write {segment.replace(name, decoded, 1)}"
+            if "%" in name and _NAME_CHARS.fullmatch(decoded)
+            else "names are letters, digits, '.', '_' and '-'"
+        )
         return ModifierSyntaxError(
             f"invalid character {name[bad_at]!r} in macro or variable name {name!r}",
             Location(text, pos + 1 + bad_at),
-            "names are letters, digits, '.', '_' and '-'",
+            hint,
         )
     return ModifierSyntaxError(
         f"{segment!r} is neither a macro invocation nor a variable definition",

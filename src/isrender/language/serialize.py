@@ -7,7 +7,15 @@ their text), so ``parse(serialize(ast)) == ast`` for every parsed string.
 
 from __future__ import annotations
 
-from isrender.language.ast import Command, Comment, MacroRef, ModifierString, Node, SegmentStart, VarDef
+from isrender.language.ast import (
+    Command,
+    Comment,
+    MacroRef,
+    ModifierString,
+    Node,
+    SegmentStart,
+    VarDef,
+)
 
 __all__ = ["serialize", "serialize_node"]
 

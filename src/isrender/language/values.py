@@ -19,8 +19,9 @@ _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _REFERENCE_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
-def decode_value(raw: str, at: Location) -> str:
-    """%-decode one raw value. ``at`` locates the value's first character for errors.
+def decode_value(raw: str, at: Location | tuple[str, int]) -> str:
+    """%-decode one raw value. ``at`` locates the value's first character for errors, as a
+    Location or, cheaper on the hot path, as ``(source, position)``.
 
     Escapes are collected as bytes and decoded as UTF-8, falling back to ISO-8859-1 when the
     bytes are not valid UTF-8 (D-04).
@@ -29,7 +30,12 @@ def decode_value(raw: str, at: Location) -> str:
         return raw.replace("+", " ") if "+" in raw else raw
     bad = _BAD_ESCAPE.search(raw)
     if bad:
-        shown = raw[bad.start() : bad.start() + 3]
+        if not isinstance(at, Location):
+            at = Location(at[0], at[1])
+        # Show the '%' and the characters that fail to be its two hex digits.
+        tail = raw[bad.start() + 1 : bad.start() + 3]
+        good = len(tail) - len(tail.lstrip("0123456789abcdefABCDEF"))
+        shown = raw[bad.start() : bad.start() + 2 + min(good, 1)]
         raise InvalidEncodingError(
             f"bad %-escape {shown!r}",
             Location(at.source, at.position + bad.start(), len(shown), at.origin),

@@ -1,0 +1,17 @@
+"""Benchmarks compare isrender against a plain baseline doing the same work in the same run.
+
+Each benchmark module may keep a ``MEDIANS`` dict and a ``report()`` function; the terminal
+summary prints every report, so the ratios appear even under ``--benchmark-only``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    from benchmarks import test_parse_bind
+
+    for line in (test_parse_bind.report(),):
+        if line:
+            terminalreporter.write_line(line)

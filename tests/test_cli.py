@@ -1,0 +1,84 @@
+"""The isrender command line: exit codes 0 / 2 / 1, caret output, --json for scripts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from isrender.cli import main
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_parse_prints_tree_and_canonical_text() -> None:
+    code, out, _ = run("parse", "?&wid=200&&src=is{photo?hei=1}&$v$&.c")
+    assert code == 0
+    assert "canonical: wid=200&src=is{photo?hei=1}&$v$&.c" in out
+    assert "MacroRef" in out and "object 'photo'" in out
+
+
+def test_parse_json() -> None:
+    code, out, _ = run("parse", "wid=1&src=is{a?b=2}", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["canonical"] == "wid=1&src=is{a?b=2}"
+    assert data["nodes"][1]["nested"]["modifiers"][0]["name"] == "b"
+
+
+def test_check_ok_and_lenient_warnings() -> None:
+    assert run("check", "wid=200&fmt=png")[0] == 0
+    code, out, _ = run("check", "--lenient", "wdi=200&wid=3")
+    assert code == 0 and "did you mean 'wid'" in out
+
+
+@pytest.mark.parametrize(
+    ("modifiers", "fragment", "caret_col"),
+    [
+        ("wdi=200", "did you mean 'wid'?", 2),
+        ("wid=200&qlt=80,2", "chroma '2' is not a flag", 2 + 15),
+        ("src=is{a", "unterminated nested group", 2),
+        ("wid=200%", "bad %-escape", 2 + 7),
+    ],
+)
+def test_check_errors_exit_2_with_caret(modifiers: str, fragment: str, caret_col: int) -> None:
+    code, _, err = run("check", modifiers)
+    assert code == 2
+    assert fragment in err
+    caret = next(line for line in err.splitlines() if line.strip().startswith("^"))
+    assert caret.index("^") == caret_col
+
+
+def test_explain_shows_scopes_and_json() -> None:
+    code, out, _ = run("explain", "rotate=90&flip=lr&wid=200&$w=1")
+    assert code == 0 and "L0" in out and "effective:" in out
+    code, out, _ = run("explain", "rotate=90&flip=lr&wid=200", "--json")
+    data = json.loads(out)
+    assert data["request"]["layers"]["0"]["commands"]["rotate"]["value"] == 90.0
+    assert data["request"]["comp"]["flip"]["value"] == "lr"
+
+
+def test_commands_table_and_one_command() -> None:
+    code, out, _ = run("commands")
+    assert code == 0 and "94 commands" in out
+    code, out, _ = run("commands", "QLT")
+    assert code == 0 and "qlt=<quality>[,<chroma>]" in out and "1..100" in out
+    code, out, _ = run("commands", "fmt", "--json")
+    assert "png8-alpha" in json.loads(out)["arguments"][0]["choices"]
+
+
+def test_commands_unknown_name_exits_2() -> None:
+    code, _, err = run("commands", "wdi")
+    assert code == 2 and "did you mean 'wid'" in err
+
+
+def test_internal_failure_exits_1_without_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*_: object, **__: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("isrender.cli.bind", boom)
+    code, _, err = run("check", "wid=1")
+    assert code == 1 and "internal error" in err and "Traceback" not in err
