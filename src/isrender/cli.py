@@ -40,7 +40,7 @@ def _reports_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except ModifierError as exc:
-            err.print(f"[bold red]error:[/] {exc.kind}: ", end="")
+            err.print("[bold red]error:[/] ", end="")
             err.out(exc.render())
             sys.exit(2)
         except IsRenderError as exc:
