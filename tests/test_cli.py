@@ -11,7 +11,7 @@ from isrender.cli import main
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(main, list(args))
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -82,3 +82,44 @@ def test_internal_failure_exits_1_without_traceback(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr("isrender.cli.bind", boom)
     code, _, err = run("check", "wid=1")
     assert code == 1 and "internal error" in err and "Traceback" not in err
+
+
+FIXTURE = "tests/fixtures/spec-macros.tsv"
+
+
+def test_explain_with_macros_and_catalog_modifiers() -> None:
+    code, out, _ = run(
+        "explain",
+        "$pdp$&wid=480",
+        "--macros",
+        FIXTURE,
+        "--modifier",
+        "qlt=70",
+        "--post-modifier",
+        "qlt=95",
+    )
+    assert code == 0
+    assert "qlt=70&wid=240&fmt=jpeg&qlt=85" in out  # the expanded string
+    assert "macro 'pdp' (spec-macros.tsv:4)" in out  # where hei came from
+    assert "overridden: qlt=70 (Modifier)" in out
+    code, out, _ = run("explain", "$pdp$", "--macros", FIXTURE, "--json")
+    assert json.loads(out)["expanded"].endswith("&hei=240")
+
+
+def test_check_with_macros_errors() -> None:
+    code, _, err = run("check", "wid=1&$early$", "--macros", FIXTURE)
+    assert code == 2 and "defined later (spec-macros.tsv:10)" in err
+    code, _, err = run("check", "$veiw$", "--macros", FIXTURE)
+    assert code == 2 and "did you mean '$view$'?" in err
+
+
+def test_macros_list_show_check() -> None:
+    code, out, _ = run("macros", "list", FIXTURE)
+    assert code == 0 and "$pdp$" in out and "10 macros, 1 invalid" in out
+    code, out, _ = run("macros", "show", "pdp", "--macros", FIXTURE)
+    assert code == 0 and "expansion:  wid=240&fmt=jpeg" in out
+    code, _, err = run("macros", "show", "early", "--macros", FIXTURE)
+    assert code == 2 and "invokes $late$" in err
+    code, out, err = run("macros", "check", FIXTURE)
+    assert code == 2 and "spec-macros.tsv:9" in err and "1 invalid" in out
+    assert run("macros", "check", "examples/macros.toml")[0] == 0

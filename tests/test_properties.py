@@ -116,3 +116,53 @@ def test_mutated_real_strings_never_crash(base: str, edits: list[tuple[int, str,
         else:
             text = text[:i] + char + text[i + 1 :]
     check(text)
+
+
+# ---- macros -----------------------------------------------------------------------------------
+
+MACRO_NAMES = ["a", "b", "c", "View", "pdp"]
+FRAGMENTS = [
+    "wid=10",
+    "hei=$h$",
+    "$h=5",
+    "fmt=png",
+    "qlt=80,1",
+    "op_usm=1,1",
+    "layer=1",
+    "src=is{x?$a$}",
+    "$b$",
+    "$a$",
+    "$c$",
+    "$view$",
+    "$nosuch$",
+    "$$",
+    "bgc=80",
+    "",
+]
+
+definition = st.lists(st.sampled_from(FRAGMENTS), max_size=5).map("&".join)
+registries = st.lists(st.tuples(st.sampled_from(MACRO_NAMES), definition), max_size=6)
+
+
+@FAST
+@given(registries, definition)
+def test_expansion_raises_only_modifier_errors(
+    entries: list[tuple[str, str]], request: str
+) -> None:
+    from isrender.macro_files import MacroEntry
+    from isrender.macros import ExpansionLimits, MacroRegistry, expand
+
+    limits = ExpansionLimits(max_commands=40, max_length=800)
+    registry = MacroRegistry(limits=limits).with_macros(
+        MacroEntry(n, d, f"h:{i}") for i, (n, d) in enumerate(entries)
+    )
+    for macro in registry.default.values():
+        assert macro.commands <= limits.max_commands and macro.length <= limits.max_length
+    try:
+        flat = expand(isrender.parse(request), registry)
+        assert not flat.macro_refs()
+        commands = [n for n in flat.nodes if isinstance(n, isrender.language.Command)]
+        assert len(commands) <= limits.max_commands + request.count("&") + 1
+        isrender.bind(flat, strict=False)
+    except isrender.ModifierError as exc:  # MacroDefinitionError is one
+        exc.render()

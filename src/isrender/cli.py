@@ -22,7 +22,8 @@ from isrender.commands import CommandSpec, all_commands, lookup
 from isrender.errors import IsRenderError, ModifierError, closest
 from isrender.explain import ast_data, command_data, request_data, value_data
 from isrender.language import Command, ModifierString, Nested, parse, serialize
-from isrender.request import ImageRequest, bind, iter_commands
+from isrender.macros import MacroRegistry, expand
+from isrender.request import BoundCommand, ImageRequest, bind, iter_commands
 
 __all__ = ["main"]
 
@@ -115,54 +116,88 @@ def _escape(text: str) -> str:
     return text.replace("[", r"\[")
 
 
-# ---- check ----------------------------------------------------------------------------------
+# ---- check and explain ----------------------------------------------------------------------
+
+
+def _pipeline_options(fn: F) -> F:
+    """The options that decide what a modifier string means: macros, catalog modifiers, mode."""
+    options = [
+        click.option("--lenient", is_flag=True, help="Ignore unknown commands (as the server)."),
+        click.option("--object", "obj", default=None, help="The request object, for $object$."),
+        click.option(
+            "--macros",
+            "macro_files",
+            multiple=True,
+            type=click.Path(exists=True, dir_okay=False),
+            help="Macro file (.tsv IS format or .toml); repeat for more.",
+        ),
+        click.option("--modifier", default=None, help="Catalog Modifier, placed before."),
+        click.option("--post-modifier", default=None, help="Catalog PostModifier, placed after."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _run_pipeline(
+    modifiers: str,
+    lenient: bool,
+    obj: str | None,
+    macro_files: tuple[str, ...],
+    modifier: str | None,
+    post_modifier: str | None,
+) -> tuple[ModifierString, ModifierString, ImageRequest]:
+    registry = MacroRegistry.from_files(*macro_files) if macro_files else None
+    ast = parse(modifiers)
+    flat = expand(ast, registry, modifier=modifier, post_modifier=post_modifier)
+    return ast, flat, bind(flat, strict=not lenient, object=obj)
 
 
 @main.command("check")
 @click.argument("modifiers")
-@click.option("--lenient", is_flag=True, help="Ignore unknown commands (as the image endpoint).")
-@click.option("--object", "obj", default=None, help="The request object, for $object$.")
+@_pipeline_options
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @_reports_errors
-def check_cmd(modifiers: str, lenient: bool, obj: str | None, as_json: bool) -> None:
+def check_cmd(modifiers: str, as_json: bool, **pipeline: Any) -> None:
     """Check MODIFIERS: exit 0 when valid, 2 with the error, its position and a hint."""
-    request = bind(parse(modifiers), strict=not lenient, object=obj)
+    _, _, request = _run_pipeline(modifiers, **pipeline)
     if as_json:
-        _print_json(
-            {
-                "valid": True,
-                "effective": request.effective(),
-                "warnings": [w.message for w in request.warnings],
-            }
-        )
+        warnings = [w.message for w in request.warnings]
+        _print_json({"valid": True, "effective": request.effective(), "warnings": warnings})
         return
     out.print("[green]ok[/] " + _escape(request.effective() or "(no commands)"))
     for warning in request.warnings:
         out.print(f"[yellow]warning:[/] {_escape(warning.message)} at {warning.position}")
 
 
-# ---- explain --------------------------------------------------------------------------------
-
-
 @main.command("explain")
 @click.argument("modifiers")
-@click.option("--lenient", is_flag=True, help="Ignore unknown commands (as the image endpoint).")
-@click.option("--object", "obj", default=None, help="The request object, for $object$.")
+@_pipeline_options
 @click.option("--json", "as_json", is_flag=True, help="Print every stage as JSON.")
 @_reports_errors
-def explain_cmd(modifiers: str, lenient: bool, obj: str | None, as_json: bool) -> None:
-    """Show every stage for MODIFIERS: the syntax tree and the bound request by scope."""
-    ast = parse(modifiers)
-    request = bind(ast, strict=not lenient, object=obj)
+def explain_cmd(modifiers: str, as_json: bool, **pipeline: Any) -> None:
+    """Show every stage for MODIFIERS: syntax tree, expansion, bound request by scope."""
+    ast, flat, request = _run_pipeline(modifiers, **pipeline)
     if as_json:
         _print_json(
-            {"canonical": serialize(ast), "ast": ast_data(ast), "request": request_data(request)}
+            {
+                "canonical": serialize(ast),
+                "ast": ast_data(ast),
+                "expanded": serialize(flat),
+                "request": request_data(request),
+            }
         )
         return
     out.rule("1. syntax tree")
     out.print(_ast_tree(ast, "modifiers"))
-    out.rule("2. bound request (last occurrence wins per scope)")
+    if flat is not ast:
+        out.rule("2. expanded (Modifier + request with macros + PostModifier)")
+        out.print(serialize(flat), markup=False)
+    out.rule("3. bound request (last occurrence wins per scope)")
     out.print(_request_table(request))
+    if request.overridden:
+        lost = ", ".join(f"{b} ({_origin(b)})" for b in request.overridden)
+        out.print("overridden: " + _escape(lost))
     if request.variables:
         out.print("variables: " + _escape(", ".join(f"${k}={v!r}" for k, v in request.variables)))
     for warning in request.warnings:
@@ -170,11 +205,16 @@ def explain_cmd(modifiers: str, lenient: bool, obj: str | None, as_json: bool) -
     out.print("effective: " + _escape(request.effective() or "(no commands)"))
 
 
+def _origin(bound: BoundCommand) -> str:
+    return bound.origin.label if bound.origin else "request"
+
+
 def _request_table(request: ImageRequest) -> Table:
-    table = Table("scope", "command", "as written", "typed value", box=None)
+    table = Table("scope", "command", "value", "typed value", "from", box=None)
     for scope, bound in iter_commands(request):
         shown = bound.written if bound.written == bound.name else f"{bound.written} ({bound.name})"
-        table.add_row(scope, shown, _escape(bound.text), _escape(_short(value_data(bound.value))))
+        typed = _escape(_short(value_data(bound.value)))
+        table.add_row(scope, shown, _escape(bound.text), typed, _escape(_origin(bound)))
     return table
 
 
@@ -242,3 +282,8 @@ def _describe(spec: CommandSpec) -> None:
             "" if default is None else str(default),
         )
     out.print(table)
+
+
+from isrender import cli_macros  # noqa: E402  (registers the `macros` group on main)
+
+cli_macros.register(main)

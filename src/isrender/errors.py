@@ -22,7 +22,9 @@ __all__ = [
     "InvalidValueError",
     "IsRenderError",
     "LayerNameError",
+    "LimitExceededError",
     "Location",
+    "MacroDefinitionError",
     "ModifierError",
     "ModifierSyntaxError",
     "UnknownCommandError",
@@ -123,7 +125,14 @@ class ModifierError(IsRenderError):
 
     def relocated(self, offset: int, source: str) -> ModifierError:
         """This error re-anchored in an enclosing string; returns self for ``raise ... from``."""
-        self.at = self.at.shifted(offset, source)
+        return self._moved(self.at.shifted(offset, source))
+
+    def from_origin(self, origin: str) -> ModifierError:
+        """This error labelled with where its text came from (``Modifier``, a macro, ...)."""
+        return self._moved(Location(self.at.source, self.at.position, self.at.length, origin))
+
+    def _moved(self, at: Location) -> ModifierError:
+        self.at = at
         self.message = self._format()
         self.args = (self.message,)
         return self
@@ -204,3 +213,25 @@ class UnknownMacroError(ModifierError):
             f"did you mean '${suggestion}$'?" if suggestion else "no macro of that name is loaded"
         )
         super().__init__(f"unknown macro '${name}$'", at, hint)
+
+
+class MacroDefinitionError(ModifierError):
+    """A macro definition that cannot be used (D-21): it does not parse, or it invokes a macro
+    that is undefined, defined later, itself, or invalid. ``where`` is ``file:line``."""
+
+    kind = "invalid macro"
+
+    def __init__(
+        self, macro: str, reason: str, at: Location, where: str = "", hint: str | None = None
+    ) -> None:
+        self.macro = macro
+        self.reason = reason
+        self.where = where
+        place = f" ({where})" if where else ""
+        super().__init__(f"macro '${macro}$'{place} is invalid: {reason}", at, hint)
+
+
+class LimitExceededError(ModifierError):
+    """A limit that protects the server was reached (macro expansion size, MaxPix, ...)."""
+
+    kind = "limit exceeded"

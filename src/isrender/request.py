@@ -36,6 +36,7 @@ from isrender.language import (
     ModifierString,
     Nested,
     NestedKind,
+    Origin,
     SegmentStart,
     Span,
     VarDef,
@@ -85,7 +86,8 @@ def bind(
         hit = ast.memo.get(key)
         if isinstance(hit, ImageRequest):
             return hit
-    request = _Binder(ast.source, strict).run(ast, object, variables or {})
+    origin = Origin("request", ast.source)
+    request = _Binder(origin, strict).run(ast, object, variables or {})
     if variables is None:
         ast.memo[key] = request
     return request
@@ -94,9 +96,11 @@ def bind(
 class _Binder:
     """One binding run: the current segment and the scopes filled so far."""
 
-    def __init__(self, source: str, strict: bool) -> None:
-        self.source = source
+    def __init__(self, origin: Origin, strict: bool) -> None:
+        self.origin = origin  # the text the current node's span indexes into
+        self.source = origin.text
         self.strict = strict
+        self.overridden: list[BoundCommand] = []
         self.globals: dict[str, BoundCommand] = {}
         self.layers: dict[int | None, dict[str, BoundCommand]] = {COMP: {}}
         self.effects: dict[tuple[int | None, int], dict[str, BoundCommand]] = {}
@@ -110,20 +114,28 @@ class _Binder:
 
     def run(self, ast: ModifierString, obj: str | None, outer: Mapping[str, str]) -> ImageRequest:
         self.variables = self._collect_variables(ast, obj, outer)
-        for node in ast.nodes:
+        origins = ast.origins
+        for index, node in enumerate(ast.nodes):
+            if origins:
+                self._enter(origins[index])
             if isinstance(node, Command):
                 self._command(node)
             elif isinstance(node, SegmentStart):
                 self._segment(node)
             elif isinstance(node, MacroRef):
-                raise UnknownMacroError(node.name, self._at(node.span), known=())
+                raise UnknownMacroError(node.name, self._at(node.span))
         request = self._request()
-        check_constraints(request, self.source)
+        check_constraints(request)
         return request
+
+    def _enter(self, origin: Origin) -> None:
+        self.origin = origin
+        self.source = origin.text
 
     def _at(self, span: Span, offset: int = 0, length: int | None = None) -> Location:
         start = span[0] + offset
-        return Location(self.source, start, length if length is not None else span[1] - start)
+        size = length if length is not None else span[1] - start
+        return Location(self.source, start, size, self.origin.label)
 
     # ---- variables (§2.3, D-18: collect all definitions first, later wins) -----------------
 
@@ -133,10 +145,11 @@ class _Binder:
         table = dict(outer)
         if obj is not None:
             table.setdefault("object", obj)
-        if "$" not in self.source:
+        if "$" not in self.source and not ast.origins:
             return table  # no definitions anywhere: skip the first pass
-        for node in ast.nodes:
+        for index, node in enumerate(ast.nodes):
             if isinstance(node, VarDef):
+                self._enter(ast.origin_of(index))
                 raw = node.value or ""
                 table[node.key] = decode_value(raw, self._at(node.span, len(node.name) + 2))
         return table
@@ -191,7 +204,9 @@ class _Binder:
         target = self.globals if spec.is_global else self._target(spec, node)
         if target is None:
             return
-        target.pop(spec.slot, None)  # re-insert so the scope keeps last-written order
+        loser = target.pop(spec.slot, None)  # re-insert: the scope keeps last-written order
+        if loser is not None:
+            self.overridden.append(loser)
         target[spec.slot] = bound
 
     def _unknown(self, node: Command) -> None:
@@ -235,9 +250,8 @@ class _Binder:
 
     def _bind_value(self, spec: CommandSpec, node: Command) -> BoundCommand:
         if node.nested is not None:
-            return BoundCommand(
-                spec, node.name, self._nested(spec, node.nested), node.value or "", node.span
-            )
+            value = self._nested(spec, node.nested)
+            return BoundCommand(spec, node.name, value, node.value or "", node.span, self.origin)
         raw = node.value or ""
         text = raw
         # Hot path: most values need neither decoding nor substitution, and most parse.
@@ -249,7 +263,7 @@ class _Binder:
             typed = spec.parse(text) if text else self._typed(spec, node, raw, text)
         except (ArgProblem, ConstraintProblem):
             typed = self._typed(spec, node, raw, text)
-        return BoundCommand(spec, node.name, typed, text, node.span)
+        return BoundCommand(spec, node.name, typed, text, node.span, self.origin)
 
     def _nested(self, spec: CommandSpec, nested: Nested) -> Any:
         if nested.kind is NestedKind.URL:
@@ -261,7 +275,7 @@ class _Binder:
         if nested.kind is NestedKind.IS and inner is not None:
             # Variables are forwarded so references inside resolve (§2.5); IR/FXG bodies are
             # other languages and are handed on unchecked.
-            request = _Binder(self.source, self.strict).run(inner, None, self.variables)
+            request = _Binder(self.origin, self.strict).run(inner, None, self.variables)
         return NestedSource(nested.kind, obj, inner, request)
 
     def _typed(self, spec: CommandSpec, node: Command | SegmentStart, raw: str, text: str) -> Any:
@@ -273,7 +287,7 @@ class _Binder:
                 return spec.build(*(None for _ in spec.args))
             raise InvalidValueError(
                 f"{name} needs a value",
-                Location(at.source, at.position - 1, len(name) + 1),
+                Location(at.source, at.position - 1, len(name) + 1, at.origin),
                 f"write {spec.syntax()}",
                 command=spec.name,
                 expected=spec.syntax(),
@@ -306,6 +320,7 @@ class _Binder:
             layers=tuple(layers),
             variables=tuple(sorted(self.variables.items())),
             warnings=tuple(self.warnings),
+            overridden=tuple(self.overridden),
         )
 
     def _effects(self, parent: int | None) -> tuple[Effect, ...]:
@@ -337,7 +352,7 @@ def _invalid(
         problem.hint = f"variable ${reference.group(1)}$ is not defined, so it stays literal"
     return InvalidValueError(
         message,
-        Location(at.source, at.position + offset, length),
+        Location(at.source, at.position + offset, length, at.origin),
         problem.hint or f"write {spec.syntax()}",
         command=spec.name,
         argument=problem.argument,

@@ -8,7 +8,7 @@ from typing import Any
 
 from isrender.commands import CommandSpec
 from isrender.commands.registry import slot_of
-from isrender.language import ModifierString, NestedKind, Span
+from isrender.language import ModifierString, NestedKind, Origin, Span
 
 __all__ = [
     "Attributes",
@@ -42,6 +42,7 @@ class BoundCommand:
     value: Any
     text: str
     span: Span = field(compare=False)
+    origin: Origin | None = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -122,7 +123,8 @@ class ImageRequest:
     ``globals`` holds view and request attributes, ``comp`` the commands that act on the
     composite (and comp-scope sharpening, which acts on the final view), ``layers`` every
     addressed layer in z-order (layer 0 receives the comp-scope commands §1.9 redirects).
-    ``variables`` is the final variable table; ``warnings`` what lenient mode ignored.
+    ``variables`` is the final variable table; ``warnings`` what lenient mode ignored;
+    ``overridden`` the commands that lost to a later one of the same slot.
     """
 
     globals: Attributes
@@ -131,6 +133,7 @@ class ImageRequest:
     layers: tuple[Layer, ...]
     variables: tuple[tuple[str, str], ...] = ()
     warnings: tuple[BindWarning, ...] = ()
+    overridden: tuple[BoundCommand, ...] = ()  # commands a later one replaced, in order
 
     def layer(self, number: int) -> Layer | None:
         return next((layer for layer in self.layers if layer.number == number), None)

@@ -170,6 +170,15 @@ class Nested:
 
 
 @dataclass(frozen=True, slots=True)
+class Origin:
+    """Where nodes came from: ``label`` is ``request``, ``macro 'view' (macros.tsv:3)``,
+    ``Modifier``, ``PostModifier``, ...; ``text`` is the string their spans index into."""
+
+    label: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class ModifierString:
     """A parsed modifier string: its nodes in order. Empty segments are not kept."""
 
@@ -178,6 +187,12 @@ class ModifierString:
     # Later stages memoise their results on the immutable AST (bind keys it by mode and
     # object), so a cached parse binds for free. Not part of equality, hashing or repr.
     memo: dict[object, object] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    # After macro expansion nodes come from several texts: origins[i] says which one node i's
+    # span refers to. Empty means every node comes from ``source`` (a plain parse).
+    origins: tuple[Origin, ...] = field(default=(), compare=False, hash=False, repr=False)
+
+    def origin_of(self, index: int) -> Origin:
+        return self.origins[index] if self.origins else Origin("request", self.source)
 
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes)
