@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from isrender.commands import CommandSpec, all_commands, lookup
+from isrender.encode import output_format
 from isrender.errors import IsRenderError, ModifierError, closest
 from isrender.explain import ast_data, command_data, request_data, value_data
 from isrender.language import Command, ModifierString, Nested, parse, serialize
@@ -203,6 +204,8 @@ def explain_cmd(modifiers: str, as_json: bool, **pipeline: Any) -> None:
     for warning in request.warnings:
         out.print(f"[yellow]warning:[/] {_escape(warning.message)} at {warning.position}")
     out.print("effective: " + _escape(request.effective() or "(no commands)"))
+    output = output_format(request)
+    out.print(f"output: fmt={output.format} -> {output.media_type}, file extension {output.extension}")
 
 
 def _origin(bound: BoundCommand) -> str:

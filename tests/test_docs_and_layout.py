@@ -1,0 +1,82 @@
+"""The README's examples run, and the layers import in the direction DESIGN.md sets."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_readme_python_example_runs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (code,) = re.findall(r"```python\n(.*?)```", readme, re.DOTALL)
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        exec(compile(code, "README.md", "exec"), {})
+    finally:
+        os.chdir(cwd)
+
+
+def test_readme_shows_the_two_setup_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "make demo" in readme and "make test" in readme
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "isrender",
+        "isrender.language",
+        "isrender.commands",
+        "isrender.macros",
+        "isrender.request",
+        "isrender.encode",
+        "isrender.cli",
+    ],
+)
+def test_language_layers_do_not_import_pyvips(module: str) -> None:
+    """Parsing, binding and planning stay pure: only the renderer may load libvips."""
+    probe = f"import sys, {module}; print('pyvips' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == "False"
+
+
+# DESIGN.md: language < commands < macros < request < geometry/plan/encode < render < ...
+# Each package or module may import only from the layers listed for it (and itself).
+ALLOWED = {
+    "language": {"language", "errors"},
+    "commands": {"commands", "errors"},
+    "macro_files": {"errors"},
+    "macros": {"language", "errors", "macro_files"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("isrender"):
+            found.add(node.module.split(".")[1] if "." in node.module else "isrender")
+        elif isinstance(node, ast.Import):
+            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("isrender.")}
+    return found
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_imports_point_one_way(layer: str) -> None:
+    src = ROOT / "src" / "isrender"
+    files = list((src / layer).glob("*.py")) if (src / layer).is_dir() else [src / f"{layer}.py"]
+    assert files
+    for path in files:
+        extra = _imports(path) - ALLOWED[layer]
+        assert not extra, f"{path.relative_to(ROOT)} imports {sorted(extra)}"
