@@ -205,7 +205,9 @@ def explain_cmd(modifiers: str, as_json: bool, **pipeline: Any) -> None:
         out.print(f"[yellow]warning:[/] {_escape(warning.message)} at {warning.position}")
     out.print("effective: " + _escape(request.effective() or "(no commands)"))
     output = output_format(request)
-    out.print(f"output: fmt={output.format} -> {output.media_type}, file extension {output.extension}")
+    out.print(
+        f"output: fmt={output.format} -> {output.media_type}, file extension {output.extension}"
+    )
 
 
 def _origin(bound: BoundCommand) -> str:

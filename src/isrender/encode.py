@@ -38,16 +38,11 @@ _FAMILIES: tuple[tuple[str, str, str], ...] = (
 
 
 @dataclass(frozen=True, slots=True)
-class OutputFormat:
-    format: str
-    extension: str
-    media_type: str
-    pixel_type: str | None = None
-    compression: str | None = None
+class OutputFormat(Format):
+    """The effective ``fmt=`` with what it means for the file: extension and media type."""
 
-    @property
-    def keeps_alpha(self) -> bool:
-        return self.format.endswith("-alpha")
+    extension: str = ""
+    media_type: str = ""
 
 
 def _family(name: str) -> tuple[str, str]:
@@ -66,7 +61,7 @@ def output_format(request: ImageRequest) -> OutputFormat:
     """The reply format the effective ``fmt=`` asks for (JPEG when there is none)."""
     fmt: Format = request.globals.value("fmt") or Format(DEFAULT_FORMAT)
     extension, media_type = _family(fmt.format)
-    return OutputFormat(fmt.format, extension, media_type, fmt.pixel_type, fmt.compression)
+    return OutputFormat(fmt.format, fmt.pixel_type, fmt.compression, extension, media_type)
 
 
 def export_filename(original: str, request: ImageRequest) -> str:

@@ -162,6 +162,17 @@ class MacroRegistry:
 # ---- loading (D-21: expand nested invocations once, at load time) ------------------------------
 
 
+@dataclass(frozen=True)
+class _Loading:
+    """What defining one macro may see: the macros loaded so far, the default catalog's (for a
+    catalog file), where every name of the file is first defined, and the limits."""
+
+    table: dict[str, Macro]
+    fallback: Mapping[str, Macro]
+    later: dict[str, str]
+    limits: ExpansionLimits
+
+
 def _load(
     entries: list[MacroEntry],
     table: dict[str, Macro],
@@ -169,14 +180,14 @@ def _load(
     limits: ExpansionLimits,
     warnings: list[str],
 ) -> dict[str, Macro]:
-    later: dict[str, str] = {}  # name -> where first defined: "later" vs "undefined"
+    loading = _Loading(table, fallback, {}, limits)
     for entry in entries:
-        later.setdefault(entry.name.lower(), entry.where)
+        loading.later.setdefault(entry.name.lower(), entry.where)  # "later" vs "undefined"
     for entry in entries:
         key = entry.name.lower()
         if key in table and table[key].where.partition(":")[0] == entry.where.partition(":")[0]:
             warnings.append(f"{entry.where}: macro {entry.name!r} defined again; the later wins")
-        table[key] = _define(entry, table, fallback, later, limits)
+        table[key] = _define(entry, loading)
     return table
 
 
@@ -188,13 +199,7 @@ class _Invalid(Exception):
         self.reason, self.at, self.hint = reason, at, hint
 
 
-def _define(
-    entry: MacroEntry,
-    table: Mapping[str, Macro],
-    fallback: Mapping[str, Macro],
-    later: Mapping[str, str],
-    limits: ExpansionLimits,
-) -> Macro:
+def _define(entry: MacroEntry, loading: _Loading) -> Macro:
     origin = Origin(f"macro '{entry.name}' ({entry.where})", entry.definition)
     try:
         if not _NAME.match(entry.name):
@@ -208,11 +213,12 @@ def _define(
             raise _Invalid(exc.problem, exc.from_origin(origin.label).at, exc.hint) from None
 
         def resolve(ref: MacroRef) -> Macro:
-            return _defined_before(ref, entry, table, fallback, later, origin)
+            return _defined_before(ref, entry, loading, origin)
 
         nodes, origins = _resolved(ast, origin, resolve)
         commands = sum(isinstance(n, Command | SegmentStart) for n in nodes)
         length = len(serialize(ModifierString(tuple(nodes))))
+        limits = loading.limits
         if commands > limits.max_commands or length > limits.max_length:
             raise _Invalid(
                 f"its expansion has {commands} commands and {length} characters, over the "
@@ -234,21 +240,14 @@ def _define(
     )
 
 
-def _defined_before(
-    ref: MacroRef,
-    entry: MacroEntry,
-    table: Mapping[str, Macro],
-    fallback: Mapping[str, Macro],
-    later: Mapping[str, str],
-    origin: Origin,
-) -> Macro:
+def _defined_before(ref: MacroRef, entry: MacroEntry, loading: _Loading, origin: Origin) -> Macro:
     """The macro ``ref`` invokes, if D-21 allows it: defined before, valid, not itself."""
     at = Location(entry.definition, ref.span[0], ref.span[1] - ref.span[0], origin.label)
     if ref.key == entry.name.lower():
         raise _Invalid(f"it invokes itself (${ref.name}$)", at)
-    target = table.get(ref.key) or fallback.get(ref.key)
+    target = loading.table.get(ref.key) or loading.fallback.get(ref.key)
     if target is None:
-        where = later.get(ref.key)
+        where = loading.later.get(ref.key)
         reason = (
             f"it invokes ${ref.name}$, which is defined later ({where})"
             if where
