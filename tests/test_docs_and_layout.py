@@ -58,6 +58,8 @@ ALLOWED = {
     "commands": {"commands", "errors"},
     "macro_files": {"errors"},
     "macros": {"language", "errors", "macro_files"},
+    "geometry": {"commands"},
+    "plan": {"attributes", "commands", "encode", "errors", "geometry", "request_model"},
 }
 
 
@@ -80,3 +82,12 @@ def test_imports_point_one_way(layer: str) -> None:
     for path in files:
         extra = _imports(path) - ALLOWED[layer]
         assert not extra, f"{path.relative_to(ROOT)} imports {sorted(extra)}"
+
+
+def test_only_the_renderer_imports_pyvips() -> None:
+    importers = {
+        path.name
+        for path in (ROOT / "src" / "isrender").rglob("*.py")
+        if re.search(r"^import pyvips|^from pyvips", path.read_text(), re.MULTILINE)
+    }
+    assert importers == {"renderer.py", "vips_ops.py", "vips_save.py"}

@@ -7,6 +7,7 @@ The public API (a contract; see DESIGN.md)::
     reg = isrender.MacroRegistry.from_files("macros.toml")  # also .tsv (IS format)
     flat = isrender.expand(ast, macros=reg)        # no MacroRefs left; Modifier/PostModifier
     req = isrender.bind(flat, strict=True)         # ImageRequest; ModifierError subclasses
+    res = isrender.render("photo.jpg", "wid=300&fmt=png", macros=reg)  # RenderResult
     isrender.serialize(ast)                        # canonical text; parse(serialize(x)) == x
 """
 
@@ -29,7 +30,27 @@ from isrender.request import ImageRequest, bind
 
 __version__ = "0.1.0"
 
-__all__ = [
+_LAZY = {
+    # Rendering loads libvips; parsing, binding and planning must not (DESIGN.md).
+    "render": ("isrender.renderer", "render"),
+    "RenderResult": ("isrender.renderer", "RenderResult"),
+    "CatalogAttributes": ("isrender.attributes", "CatalogAttributes"),
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module), attribute)
+    raise AttributeError(f"module 'isrender' has no attribute {name!r}")
+
+
+__all__ = [  # noqa: RUF022 - the lazy names first
+    "CatalogAttributes",
+    "RenderResult",
+    "render",
     "ConstraintError",
     "ExpansionLimits",
     "ImageRequest",

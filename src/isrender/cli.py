@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -24,6 +25,7 @@ from isrender.errors import IsRenderError, ModifierError, closest
 from isrender.explain import ast_data, command_data, request_data, value_data
 from isrender.language import Command, ModifierString, Nested, parse, serialize
 from isrender.macros import MacroRegistry, expand
+from isrender.plan import RenderPlan
 from isrender.request import BoundCommand, ImageRequest, bind, iter_commands
 
 __all__ = ["main"]
@@ -172,22 +174,28 @@ def check_cmd(modifiers: str, as_json: bool, **pipeline: Any) -> None:
 
 
 @main.command("explain")
-@click.argument("modifiers")
+@click.argument("arguments", nargs=-1, required=True, metavar="[SRC] MODIFIERS")
 @_pipeline_options
 @click.option("--json", "as_json", is_flag=True, help="Print every stage as JSON.")
 @_reports_errors
-def explain_cmd(modifiers: str, as_json: bool, **pipeline: Any) -> None:
-    """Show every stage for MODIFIERS: syntax tree, expansion, bound request by scope."""
-    ast, flat, request = _run_pipeline(modifiers, **pipeline)
+def explain_cmd(arguments: tuple[str, ...], as_json: bool, **pipeline: Any) -> None:
+    """Show every stage for MODIFIERS: syntax tree, expansion, bound request by scope, and,
+    given a source image SRC, the render plan."""
+    if len(arguments) > 2:
+        raise click.UsageError("explain takes [SRC] MODIFIERS")
+    source = arguments[0] if len(arguments) == 2 else None
+    ast, flat, request = _run_pipeline(arguments[-1], **pipeline)
+    render_plan = _plan_for(source, request) if source else None
     if as_json:
-        _print_json(
-            {
-                "canonical": serialize(ast),
-                "ast": ast_data(ast),
-                "expanded": serialize(flat),
-                "request": request_data(request),
-            }
-        )
+        data: dict[str, Any] = {
+            "canonical": serialize(ast),
+            "ast": ast_data(ast),
+            "expanded": serialize(flat),
+            "request": request_data(request),
+        }
+        if render_plan is not None:
+            data["plan"] = [step.describe() for step in render_plan.steps]
+        _print_json(data)
         return
     out.rule("1. syntax tree")
     out.print(_ast_tree(ast, "modifiers"))
@@ -208,6 +216,58 @@ def explain_cmd(modifiers: str, as_json: bool, **pipeline: Any) -> None:
     out.print(
         f"output: fmt={output.format} -> {output.media_type}, file extension {output.extension}"
     )
+    if render_plan is not None:
+        source_info = render_plan.source
+        out.rule(f"4. render plan ({source_info.width}x{source_info.height} {source_info.loader})")
+        out.print(render_plan.describe(), markup=False)
+        w, h = render_plan.reply_size
+        out.print(f"reply: {w}x{h}")
+
+
+def _plan_for(source: str, request: ImageRequest) -> RenderPlan:
+    from isrender.plan import plan
+    from isrender.renderer import read_source_info
+
+    return plan(request, read_source_info(source))
+
+
+@main.command("convert")
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.argument("modifiers", default="")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(),
+    help="Output file, or a directory (the name then comes from SOURCE and fmt).",
+)
+@_pipeline_options
+@_reports_errors
+def convert_cmd(source: str, modifiers: str, output: str, **pipeline: Any) -> None:
+    """Render SOURCE with MODIFIERS and write the result to OUTPUT."""
+    from isrender.renderer import render_request
+
+    _, _, request = _run_pipeline(modifiers, **pipeline)
+    result = render_request(source, request)
+    target = Path(output)
+    if target.is_dir() or output.endswith(("/", os.sep)):
+        target = target / (Path(source).stem + result.extension)
+    _write_atomically(target, result.data)
+    size = f"{len(result.data) / 1024:.1f} KB"
+    summary = f"wrote {target} ({result.media_type}, {result.width}x{result.height}, {size})"
+    out.print(summary, markup=False)
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    """Temp file in the same directory, then rename: never a half-written output."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _origin(bound: BoundCommand) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "ConstraintError",
+    "CorruptSourceError",
     "InvalidEncodingError",
     "InvalidValueError",
     "IsRenderError",
@@ -27,8 +28,14 @@ __all__ = [
     "MacroDefinitionError",
     "ModifierError",
     "ModifierSyntaxError",
+    "OutputLimitError",
+    "RenderError",
+    "SourceFormatError",
+    "SourceNotFoundError",
+    "SourceTooLargeError",
     "UnknownCommandError",
     "UnknownMacroError",
+    "UnsupportedFeatureError",
     "closest",
 ]
 
@@ -235,3 +242,48 @@ class LimitExceededError(ModifierError):
     """A limit that protects the server was reached (macro expansion size, MaxPix, ...)."""
 
     kind = "limit exceeded"
+
+
+class RenderError(IsRenderError):
+    """Rendering could not produce the image; subclasses say why. Messages are public: they
+    name the problem, never a server path."""
+
+    http_status = 422
+
+
+class SourceNotFoundError(RenderError):
+    """The source object or file does not exist (spec §7.5 SourceNotFound)."""
+
+    http_status = 404
+
+
+class SourceFormatError(RenderError):
+    """The source is not an image this build can decode (not identifiable, HEVC without a
+    decoder, ...)."""
+
+    http_status = 415
+
+
+class CorruptSourceError(RenderError):
+    """The source is truncated or damaged: decoding failed part way."""
+
+    http_status = 422
+
+
+class SourceTooLargeError(RenderError):
+    """The source's header announces more pixels than the configured limit (a decompression
+    bomb, or simply too big); refused before any pixel is decoded."""
+
+    http_status = 413
+
+
+class OutputLimitError(RenderError):
+    """The reply would exceed MaxPix or the render-area limit (spec §7.2 LimitExceeded)."""
+
+    http_status = 403
+
+
+class UnsupportedFeatureError(RenderError):
+    """A valid command or format this implementation does not render (D-48)."""
+
+    http_status = 501

@@ -1,0 +1,54 @@
+"""Spec §0.5 fixture images, generated: every pixel says where it came from.
+
+``photo`` (2000x1500), ``tall`` (1000x2000) and ``small`` (100x80) are gradients: red grows
+with x, green with y, blue is 64, so the colour at a point tells which source pixel is shown.
+``logo`` (400x200) is RGBA: an opaque blue 200x100 block in the middle, transparent margins.
+``grayimg`` (600x400) is a one-band gradient.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyvips
+
+
+def gradient(width: int, height: int) -> pyvips.Image:
+    xy = pyvips.Image.xyz(width, height)
+    red = xy[0] * (255 / max(1, width - 1))
+    green = xy[1] * (255 / max(1, height - 1))
+    blue = red * 0 + 64
+    return red.bandjoin([green, blue]).cast("uchar").copy(interpretation="srgb")
+
+
+def logo() -> pyvips.Image:
+    colour = pyvips.Image.black(400, 200).new_from_image([0, 0, 255]).cast("uchar")
+    alpha = pyvips.Image.black(400, 200).draw_rect(255, 100, 50, 200, 100, fill=True)
+    return colour.bandjoin(alpha.cast("uchar")).copy(interpretation="srgb")
+
+
+def write_fixtures(folder: Path) -> dict[str, Path]:
+    images = {
+        "photo": gradient(2000, 1500),
+        "tall": gradient(1000, 2000),
+        "small": gradient(100, 80),
+        "logo": logo(),
+        "grayimg": pyvips.Image.xyz(600, 400)[0]
+        .linear(255 / 599, 0)
+        .cast("uchar")
+        .copy(interpretation="b-w"),
+    }
+    paths = {}
+    for name, image in images.items():
+        paths[name] = folder / f"{name}.png"
+        image.pngsave(str(paths[name]), compression=1)
+    return paths
+
+
+def pixel(data: bytes, x: int, y: int) -> list[float]:
+    image = pyvips.Image.new_from_buffer(data, "")
+    return list(image.getpoint(x, y))
+
+
+def image_of(data: bytes) -> pyvips.Image:
+    return pyvips.Image.new_from_buffer(data, "")
