@@ -10,8 +10,8 @@ from typing import Any
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    from benchmarks import test_macros, test_parse_bind
+    from benchmarks import test_macros, test_parse_bind, test_render
 
-    for line in (test_parse_bind.report(), test_macros.report()):
+    for line in (test_parse_bind.report(), test_macros.report(), test_render.report()):
         if line:
             terminalreporter.write_line(line)
