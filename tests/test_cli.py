@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -123,3 +124,18 @@ def test_macros_list_show_check() -> None:
     code, out, err = run("macros", "check", FIXTURE)
     assert code == 2 and "spec-macros.tsv:9" in err and "1 invalid" in out
     assert run("macros", "check", "examples/macros.toml")[0] == 0
+
+
+def test_convert_writes_the_file_and_explain_shows_the_plan(tmp_path: Path) -> None:
+    pytest.importorskip("pyvips")
+    source = tmp_path / "in.png"
+    pyvips = __import__("pyvips")
+    pyvips.Image.black(300, 200).bandjoin([0, 0]).cast("uchar").pngsave(str(source))
+    code, out, _ = run(
+        "convert", str(source), "wid=150&fmt=webp", "-o", str(tmp_path / "out") + "/"
+    )
+    assert code == 0 and (tmp_path / "out" / "in.webp").is_file() and "150x100" in out
+    code, out, _ = run("explain", str(source), "wid=150&rotate=90")
+    assert code == 0 and "4. render plan (300x200" in out and "rotate(angle=90" in out
+    code, _, err = run("convert", str(tmp_path / "missing.jpg"), "wid=1", "-o", str(tmp_path))
+    assert code == 2 and "'missing.jpg' not found" in err

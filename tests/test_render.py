@@ -171,3 +171,20 @@ def test_render_from_bytes_and_missing_source(objects: dict[str, Path]) -> None:
     assert (result.width, result.height, result.extension) == (50, 40, ".png")
     with pytest.raises(isrender.errors.SourceNotFoundError, match=r"'nope\.jpg' not found"):
         isrender.render(objects["small"].parent / "nope.jpg", "wid=50")
+
+
+def test_xmp_is_copied_only_when_asked() -> None:
+    source = shared_path("corpus", "jpeg", "giunchedi-cmyk-noicc-orient6.jpg")  # carries XMP
+    with_xmp = image_of(isrender.render(source, "wid=100&xmpEmbed=1").data)
+    without = image_of(isrender.render(source, "wid=100").data)
+    assert with_xmp.get_typeof("xmp-data") != 0 and without.get_typeof("xmp-data") == 0
+    assert without.get_typeof("exif-data") == 0  # camera data never leaks by default
+
+
+def test_plan_describes_every_step_without_pixels(objects: dict[str, Path]) -> None:
+    from isrender.plan import plan
+    from isrender.renderer import read_source_info
+
+    request = isrender.bind(isrender.parse("crop=0,0,1000,1000&rotate=30&op_usm=1,1,6,0&wid=100"))
+    steps = [s.kind for s in plan(request, read_source_info(objects["photo"])).steps]
+    assert steps == ["load", "crop", "resize", "rotate", "place", "unsharp", "flatten", "encode"]
