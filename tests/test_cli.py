@@ -139,3 +139,28 @@ def test_convert_writes_the_file_and_explain_shows_the_plan(tmp_path: Path) -> N
     assert code == 0 and "4. render plan (300x200" in out and "rotate(angle=90" in out
     code, _, err = run("convert", str(tmp_path / "missing.jpg"), "wid=1", "-o", str(tmp_path))
     assert code == 2 and "'missing.jpg' not found" in err
+
+
+def test_catalog_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("pyvips")
+    pyvips = __import__("pyvips")
+    monkeypatch.setenv("ISRENDER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    pyvips.Image.black(30, 20).bandjoin([0, 0]).cast("uchar").jpegsave(str(tmp_path / "a.jpg"))
+    (tmp_path / "notes.txt").write_text("not an image")
+    assert run("catalog", "init")[0] == 0
+    assert "c|1  Acme  root Acme/" in run("company", "add", "Acme")[1]
+    code, out, _ = run("user", "add", "e@acme.example", "--password", "pw", "--company", "Acme")
+    assert code == 0 and "u|1|e@acme.example  IpsUser" in out
+    code, out, _ = run("upload", "--company", "Acme", "--folder", "products", "a.jpg", "notes.txt")
+    assert code == 2 and "UploadSuccess" in out and "not a file type IPS stores" in out
+    code, out, _ = run("assets", "list", "--company", "c|1")
+    assert code == 0 and "a|1" in out and "products/" in out and "30x20" in out
+    code, out, _ = run("assets", "show", "a|1", "--company", "Acme")
+    assert code == 0 and "fileName: a.jpg" in out
+    assert run("assets", "show", "a|7", "--company", "Acme")[0] == 2
+    assert run("presets", "add", "test", "fmt=tif", "--company", "Acme")[0] == 0
+    code, _, err = run("presets", "add", "bad", "$nope$", "--company", "Acme")
+    assert code == 2 and "30001" in err
+    assert "$test$  fmt=tif" in run("presets", "list", "--company", "Acme")[1]
+    assert run("company", "add", "Acme")[0] == 2

@@ -349,6 +349,7 @@ def _describe(spec: CommandSpec) -> None:
     out.print(table)
 
 
-from isrender import cli_macros  # noqa: E402  (registers the `macros` group on main)
+from isrender import cli_catalog, cli_macros  # noqa: E402  (they add their commands to main)
 
 cli_macros.register(main)
+cli_catalog.register(main)

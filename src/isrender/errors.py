@@ -21,6 +21,7 @@ __all__ = [
     "CorruptSourceError",
     "InvalidEncodingError",
     "InvalidValueError",
+    "IpsFault",
     "IsRenderError",
     "LayerNameError",
     "LimitExceededError",
@@ -287,3 +288,23 @@ class UnsupportedFeatureError(RenderError):
     """A valid command or format this implementation does not render (D-48)."""
 
     http_status = 501
+
+
+class IpsFault(IsRenderError):
+    """An IPS API fault (production-system.md §4): ``fault`` is ``authenticationFault``,
+    ``authorizationFault`` or ``ipsApiFault``; ``code`` the documented number."""
+
+    http_status = 400
+
+    def __init__(self, code: int, reason: str) -> None:
+        self.code = code
+        self.fault = (
+            "authenticationFault"
+            if code < 20000
+            else "authorizationFault"
+            if code < 30000
+            else "ipsApiFault"
+        )
+        self.http_status = 401 if code < 20000 else 403 if code < 30000 else 400
+        super().__init__(f"{self.fault} {code}: {reason}")
+        self.reason = reason

@@ -1,0 +1,417 @@
+"""Catalog: companies, users, roles, folders, assets and presets over one database and one
+file store (production-system.md §1). Every lookup is scoped to a company: an object of another
+company is "not found", indistinguishable from an absent one (§1.1).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from isrender.catalog.asset_types import detect_type
+from isrender.catalog.handles import HandleKind, parse_handle
+from isrender.catalog.models import (
+    Asset,
+    Base,
+    Company,
+    Folder,
+    Group,
+    GroupMember,
+    ImageFormat,
+    Membership,
+    Permission,
+    User,
+)
+from isrender.catalog.roles import PermissionEntry, Role, can_read
+from isrender.catalog.storage import FileStore
+from isrender.config import Settings
+from isrender.errors import IpsFault, IsRenderError, ModifierError
+from isrender.language import parse
+from isrender.macro_files import MacroEntry
+from isrender.macros import MacroRegistry
+
+__all__ = ["Catalog", "CatalogError", "UploadEntry", "hash_password", "verify_password"]
+
+
+class CatalogError(IsRenderError):
+    """A catalog operation that cannot be done (duplicate name, unknown company, ...)."""
+
+    http_status = 400
+
+
+# ---- passwords: scrypt from the standard library ------------------------------------------------
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def hash_password(password: str) -> str:
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    encoded = base64.b64encode(salt).decode(), base64.b64encode(digest).decode()
+    return "scrypt$" + "$".join(encoded)
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, salt, digest = stored.split("$")
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(
+            password.encode(), salt=base64.b64decode(salt), dklen=len(expected), **_SCRYPT
+        )
+    except ValueError:
+        return False
+    return scheme == "scrypt" and hmac.compare_digest(actual, expected)
+
+
+@dataclass(frozen=True, slots=True)
+class UploadEntry:
+    """One file of an upload: ``status`` is ``UploadSuccess``, ``FileUpdated``,
+    ``DuplicateSkipped`` or ``UploadError`` (the IPS upload log types, §1.9)."""
+
+    source: str
+    status: str
+    asset_id: int | None = None
+    asset_type: str | None = None
+    message: str = ""
+
+
+class Catalog:
+    def __init__(self, settings: Settings) -> None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.settings = settings
+        self.engine = create_engine(settings.database, future=True)
+        Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.files = FileStore(settings.originals_dir)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    # ---- companies ----------------------------------------------------------------------------
+
+    def add_company(self, name: str, root_path: str | None = None) -> Company:
+        with self.session() as s:
+            if s.scalar(select(Company).where(Company.name == name)):
+                raise CatalogError(f"a company named {name!r} already exists")
+            company = Company(name=name, root_path=root_path or f"{name}/")
+            s.add(company)
+        return company
+
+    def company(self, ref: str) -> Company | None:
+        """By handle (``c|1``) or by name."""
+        with self.session() as s:
+            handle = parse_handle(ref, HandleKind.COMPANY)
+            if handle is not None:
+                return s.get(Company, handle.id)
+            return s.scalar(select(Company).where(Company.name == ref))
+
+    def require_company(self, ref: str) -> Company:
+        company = self.company(ref)
+        if company is None:
+            raise CatalogError(f"no company {ref!r}")
+        return company
+
+    # ---- users and roles ----------------------------------------------------------------------
+
+    def add_user(
+        self,
+        email: str,
+        password: str,
+        role: Role,
+        companies: tuple[tuple[int, Role | None], ...] = (),
+        *,
+        first_name: str = "",
+        last_name: str = "",
+    ) -> User:
+        with self.session() as s:
+            if s.scalar(select(User).where(User.email == email)):
+                raise CatalogError(f"a user {email!r} already exists")
+            user = User(
+                email=email,
+                password_hash=hash_password(password),
+                default_role=role.value,
+                first_name=first_name,
+                last_name=last_name,
+            )
+            s.add(user)
+            s.flush()
+            for company_id, company_role in companies:
+                s.add(Membership(user_id=user.id, company_id=company_id,
+                                 role=(company_role or role).value))  # fmt: skip
+        return user
+
+    def set_membership(self, user_id: int, company_id: int, role: Role, active: bool) -> None:
+        with self.session() as s:
+            membership = s.scalar(
+                select(Membership).where(
+                    Membership.user_id == user_id, Membership.company_id == company_id
+                )
+            )
+            if membership is None:
+                membership = Membership(user_id=user_id, company_id=company_id)
+                s.add(membership)
+            membership.role, membership.is_active = role.value, active
+
+    def authenticate(self, email: str, password: str) -> User:
+        """The user, or an authenticationFault (10001/10002 share one reason, §4.1)."""
+        with self.session() as s:
+            user = s.scalar(select(User).where(User.email == email))
+        if user is None or not user.is_valid:
+            raise IpsFault(10002, "Invalid username/password")
+        expired = user.password_expires and user.password_expires < datetime.now(UTC).replace(
+            tzinfo=None
+        )
+        if expired or not verify_password(password, user.password_hash):
+            raise IpsFault(10001, "Invalid username/password")
+        return user
+
+    def effective_role(self, user: User, company_id: int) -> Role | None:
+        """§1.3: IpsAdmin by default role; else the active membership's role; else None."""
+        if user.default_role == Role.IPS_ADMIN.value:
+            return Role.IPS_ADMIN
+        with self.session() as s:
+            membership = s.scalar(
+                select(Membership).where(
+                    Membership.user_id == user.id,
+                    Membership.company_id == company_id,
+                    Membership.is_active.is_(True),
+                )
+            )
+        if membership is None:
+            return None
+        return Role(membership.role or user.default_role)
+
+    def user(self, ref: str) -> User | None:
+        """By handle (``u|11|...``, identity is the id) or by e-mail."""
+        with self.session() as s:
+            handle = parse_handle(ref, HandleKind.USER)
+            if handle is not None:
+                return s.get(User, handle.id)
+            return s.scalar(select(User).where(User.email == ref))
+
+    # ---- groups and permissions ---------------------------------------------------------------
+
+    def add_group(self, company_id: int, name: str, member_ids: tuple[int, ...] = ()) -> Group:
+        with self.session() as s:
+            group = Group(company_id=company_id, name=name)
+            s.add(group)
+            s.flush()
+            for user_id in member_ids:
+                s.add(GroupMember(group_id=group.id, user_id=user_id))
+        return group
+
+    def set_folder_permission(
+        self, company_id: int, path: str, group_id: int, allowed: bool = True,
+        override: bool = False, permission_type: str = "Read",
+    ) -> None:  # fmt: skip
+        with self.session() as s:
+            folder = self._folder(s, company_id, path, create=True)
+            folder.has_permissions = True
+            s.add(Permission(group_id=group_id, folder_id=folder.id, is_allowed=allowed,
+                             is_override=override, permission_type=permission_type))  # fmt: skip
+
+    def can_read(self, user: User, role: Role, asset: Asset) -> bool:
+        """§1.4.3: the asset's own set, else the nearest folder's with one, else none."""
+        with self.session() as s:
+            groups = s.scalars(
+                select(GroupMember.group_id).where(GroupMember.user_id == user.id)
+            ).all()
+            return can_read(role, groups, self._effective_entries(s, asset))
+
+    def _effective_entries(self, s: Session, asset: Asset) -> list[PermissionEntry]:
+        query = select(Permission).where(Permission.permission_type == "Read")
+        if asset.has_permissions:
+            rows = s.scalars(query.where(Permission.asset_id == asset.id)).all()
+            return [PermissionEntry(p.group_id, p.is_allowed, p.is_override) for p in rows]
+        path = s.get(Folder, asset.folder_id).path  # type: ignore[union-attr]
+        while True:
+            folder = s.scalar(
+                select(Folder).where(Folder.company_id == asset.company_id, Folder.path == path)
+            )
+            if folder is not None and folder.has_permissions:
+                rows = s.scalars(query.where(Permission.folder_id == folder.id)).all()
+                return [PermissionEntry(p.group_id, p.is_allowed, p.is_override) for p in rows]
+            if not path:
+                return []
+            path = path.rstrip("/").rpartition("/")[0] + "/" if "/" in path.rstrip("/") else ""
+
+    # ---- folders and assets -------------------------------------------------------------------
+
+    @staticmethod
+    def _normal_folder(path: str) -> str:
+        parts = [p for p in path.replace("\\", "/").split("/") if p and p != "."]
+        if ".." in parts:
+            raise CatalogError("'..' is not allowed in a folder path")
+        return "".join(f"{p}/" for p in parts)
+
+    def _folder(self, s: Session, company_id: int, path: str, create: bool = False) -> Folder:
+        path = self._normal_folder(path)
+        folder = s.scalar(
+            select(Folder).where(Folder.company_id == company_id, Folder.path == path)
+        )
+        if folder is None:
+            if not create:
+                raise CatalogError(f"no folder {path!r}")
+            folder = Folder(company_id=company_id, path=path)
+            s.add(folder)
+            s.flush()
+        return folder
+
+    def add_asset(
+        self, company_id: int, name: str, asset_type: str, folder: str = "",
+        sub_type: str | None = None, **fields: object,
+    ) -> Asset:  # fmt: skip
+        """An asset record without a file (sets, views) or with ``fields`` set directly."""
+        with self.session() as s:
+            target = self._folder(s, company_id, folder, create=True)
+            asset = Asset(company_id=company_id, folder_id=target.id, name=name,
+                          type=asset_type, sub_type=sub_type, **fields)  # fmt: skip
+            s.add(asset)
+        return asset
+
+    def asset(self, company_id: int, ref: str) -> Asset | None:
+        """An asset of this company by handle; anything else (malformed, absent, another
+        company's) is None."""
+        handle = parse_handle(ref, HandleKind.ASSET)
+        if handle is None:
+            return None
+        with self.session() as s:
+            asset = s.get(Asset, handle.id)
+            return asset if asset is not None and asset.company_id == company_id else None
+
+    def assets(self, company_id: int) -> list[Asset]:
+        with self.session() as s:
+            query = select(Asset).where(Asset.company_id == company_id).order_by(Asset.id)
+            return list(s.scalars(query).all())
+
+    def original_path(self, asset: Asset) -> Path | None:
+        """The stored original, or None when the asset has none (or it went missing)."""
+        if not asset.sha256:
+            return None
+        path = self.files.path(asset.sha256)
+        return path if path.is_file() else None
+
+    # ---- upload -------------------------------------------------------------------------------
+
+    def upload(
+        self, company_id: int, paths: list[Path], folder: str = "", *,
+        overwrite: bool = True, user_id: int | None = None,
+    ) -> list[UploadEntry]:  # fmt: skip
+        """Upload files and directories (recursively, keeping sub-folders)."""
+        entries: list[UploadEntry] = []
+        for path in paths:
+            if path.is_dir():
+                for file in sorted(p for p in path.rglob("*") if p.is_file()):
+                    sub = file.parent.relative_to(path).as_posix()
+                    target = (
+                        f"{folder}/{path.name}/{sub}" if sub != "." else f"{folder}/{path.name}"
+                    )
+                    entries.append(self._upload_file(company_id, file, target, overwrite, user_id))
+            else:
+                entries.append(self._upload_file(company_id, path, folder, overwrite, user_id))
+        return entries
+
+    def _upload_file(
+        self, company_id: int, path: Path, folder: str, overwrite: bool, user_id: int | None
+    ) -> UploadEntry:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            return UploadEntry(path.name, "UploadError", message=f"cannot read: {exc.strerror}")
+        asset_type = detect_type(path.name, data[:8192])
+        if asset_type is None:
+            return UploadEntry(path.name, "UploadError", message="not a file type IPS stores")
+        width = height = None
+        if asset_type in ("Image", "AnimatedGif"):
+            from isrender.renderer import read_source_info  # the catalog may use the renderer
+
+            try:
+                info = read_source_info(data)
+            except IsRenderError as exc:
+                return UploadEntry(path.name, "UploadError", message=exc.public_message)
+            width, height = info.width, info.height
+        stored = self.files.put(data)
+        name = path.stem
+        with self.session() as s:
+            target = self._folder(s, company_id, folder, create=True)
+            existing = s.scalar(
+                select(Asset).where(Asset.company_id == company_id, Asset.name == name)
+            )
+            if existing is not None and not overwrite:
+                return UploadEntry(path.name, "DuplicateSkipped", existing.id, existing.type,
+                                   f"an asset named {name!r} exists")  # fmt: skip
+            asset = existing or Asset(company_id=company_id, name=name, created_by=user_id)
+            asset.folder_id, asset.type, asset.file_name = target.id, asset_type, path.name
+            asset.sha256, asset.file_size = stored.sha256, stored.size
+            asset.width, asset.height, asset.trash_state = width, height, "NotInTrash"
+            s.add(asset)
+            s.flush()
+            status = "FileUpdated" if existing is not None else "UploadSuccess"
+            return UploadEntry(path.name, status, asset.id, asset_type)
+
+    # ---- presets (ImageFormat) used as macros -------------------------------------------------
+
+    def save_preset(self, company_id: int, name: str, definition: str) -> ImageFormat:
+        """Create or update a preset; one that does not parse or cannot be expanded (unknown
+        or cyclic invocations) is refused (30001, §1.8)."""
+        try:
+            parse(definition)
+        except ModifierError as exc:
+            raise IpsFault(30001, f"imageFormat/urlModifier: {exc.message}") from None
+        with self.session() as s:
+            preset = s.scalar(
+                select(ImageFormat).where(
+                    ImageFormat.company_id == company_id, ImageFormat.name == name
+                )
+            )
+            preset = preset or ImageFormat(company_id=company_id, name=name)
+            preset.url_modifier = definition
+            s.add(preset)
+            s.flush()
+            registry = self._registry(s, company_id)
+        problem = registry.get(name, f"c|{company_id}")
+        if problem is not None and problem.problem is not None:
+            self.delete_preset(company_id, name)
+            raise IpsFault(30001, f"imageFormat/urlModifier: {problem.problem.message}")
+        return preset
+
+    def delete_preset(self, company_id: int, name: str) -> None:
+        with self.session() as s:
+            preset = s.scalar(
+                select(ImageFormat).where(
+                    ImageFormat.company_id == company_id, ImageFormat.name == name
+                )
+            )
+            if preset is not None:
+                s.delete(preset)
+
+    def presets(self, company_id: int) -> list[ImageFormat]:
+        with self.session() as s:
+            query = select(ImageFormat).where(ImageFormat.company_id == company_id)
+            return list(s.scalars(query.order_by(ImageFormat.id)).all())
+
+    def macro_registry(self, company_id: int) -> MacroRegistry:
+        """Company presets first, then the server-wide macro files (D-2); use it with
+        ``catalog=f"c|{company_id}"``."""
+        with self.session() as s:
+            return self._registry(s, company_id)
+
+    def _registry(self, s: Session, company_id: int) -> MacroRegistry:
+        base = MacroRegistry.from_files(*self.settings.macro_files)
+        presets = s.scalars(
+            select(ImageFormat).where(ImageFormat.company_id == company_id).order_by(ImageFormat.id)
+        ).all()
+        entries = [MacroEntry(p.name, p.url_modifier, f"preset {p.name}") for p in presets]
+        return base.with_macros(entries, catalog=f"c|{company_id}")

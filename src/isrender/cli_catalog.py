@@ -1,0 +1,185 @@
+"""Catalog commands: ``catalog init``, ``company add``, ``user add``, ``upload``,
+``assets list|show``, ``presets add|list``. They use the data directory of the settings
+(``isrender.toml`` or ``ISRENDER_DATA_DIR``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from isrender.catalog import Catalog, Role, asset_handle, company_handle, export_class
+from isrender.catalog.handles import format_handle, user_handle
+from isrender.config import Settings
+from isrender.errors import IpsFault, IsRenderError
+
+__all__ = ["register"]
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+F = TypeVar("F", bound=Callable[..., Any])
+ROLES = [r.value for r in Role]
+
+
+def _catalog() -> Catalog:
+    return Catalog(Settings.load())
+
+
+def _fails_cleanly(fn: F) -> F:
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (IsRenderError, IpsFault) as exc:
+            err.print(f"[bold red]error:[/] {exc.public_message}")
+            raise SystemExit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _company_id(catalog: Catalog, ref: str) -> int:
+    return catalog.require_company(ref).id
+
+
+@click.group("catalog")
+def catalog_group() -> None:
+    """The catalog in the data directory."""
+
+
+@catalog_group.command("init")
+@_fails_cleanly
+def init_cmd() -> None:
+    """Create the data directory and the catalog database (safe to run again)."""
+    catalog = _catalog()
+    out.print(f"catalog ready in {catalog.settings.data_dir}", markup=False)
+
+
+@click.group("company")
+def company_group() -> None:
+    """Companies (tenants)."""
+
+
+@company_group.command("add")
+@click.argument("name")
+@click.option("--root-path", default=None, help="Folder tree root (default: NAME/).")
+@_fails_cleanly
+def company_add(name: str, root_path: str | None) -> None:
+    company = _catalog().add_company(name, root_path)
+    out.print(f"{company_handle(company.id)}  {company.name}  root {company.root_path}")
+
+
+@click.group("user")
+def user_group() -> None:
+    """Users and their company memberships."""
+
+
+@user_group.command("add")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", type=click.Choice(ROLES), default=Role.IPS_USER.value, show_default=True)
+@click.option("--company", "companies", multiple=True, help="Company name or handle; repeat.")
+@_fails_cleanly
+def user_add(email: str, password: str, role: str, companies: tuple[str, ...]) -> None:
+    catalog = _catalog()
+    memberships = tuple((_company_id(catalog, c), None) for c in companies)
+    user = catalog.add_user(email, password, Role(role), memberships)
+    out.print(f"{user_handle(user.id, user.email)}  {role}", markup=False)
+
+
+@click.command("upload")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--company", required=True, help="Company name or handle.")
+@click.option("--folder", default="", help="Destination folder, relative to the company root.")
+@click.option("--no-overwrite", is_flag=True, help="Skip files whose asset name exists.")
+@_fails_cleanly
+def upload_cmd(paths: tuple[Path, ...], company: str, folder: str, no_overwrite: bool) -> None:
+    """Upload files and directories (sub-folders kept) as assets."""
+    catalog = _catalog()
+    entries = catalog.upload(_company_id(catalog, company), list(paths), folder,
+                             overwrite=not no_overwrite)  # fmt: skip
+    table = Table("file", "result", "asset", "type", "message", box=None)
+    for e in entries:
+        handle = asset_handle(e.asset_id) if e.asset_id else ""
+        table.add_row(e.source, e.status, handle, e.asset_type or "", e.message)
+    out.print(table)
+    failed = sum(e.status == "UploadError" for e in entries)
+    out.print(f"{len(entries)} files, {failed} errors")
+    if failed:
+        raise SystemExit(2)
+
+
+@click.group("assets")
+def assets_group() -> None:
+    """Assets of a company."""
+
+
+@assets_group.command("list")
+@click.option("--company", required=True)
+@_fails_cleanly
+def assets_list(company: str) -> None:
+    catalog = _catalog()
+    table = Table("handle", "name", "type", "folder", "file", "size", "export", box=None)
+    for asset in catalog.assets(_company_id(catalog, company)):
+        size = f"{asset.width}x{asset.height}" if asset.width else ""
+        kind = export_class(asset.type, asset.sub_type).name
+        row = (asset.name, asset.type, asset.folder.path, asset.file_name or "", size, kind)
+        table.add_row(asset_handle(asset.id), *row)
+    out.print(table)
+
+
+@assets_group.command("show")
+@click.argument("handle")
+@click.option("--company", required=True)
+@_fails_cleanly
+def assets_show(handle: str, company: str) -> None:
+    catalog = _catalog()
+    asset = catalog.asset(_company_id(catalog, company), handle)
+    if asset is None:
+        raise IsRenderError(f"asset {handle!r} not found")
+    rows = {
+        "handle": asset_handle(asset.id), "name": asset.name, "type": asset.type,
+        "subType": asset.sub_type or "", "folder": asset.folder.path,
+        "fileName": asset.file_name or "", "trashState": asset.trash_state,
+        "size": f"{asset.width}x{asset.height}" if asset.width else "",
+        "bytes": str(asset.file_size or ""), "sha256": asset.sha256 or "",
+        "export class": export_class(asset.type, asset.sub_type).name,
+    }  # fmt: skip
+    for key, value in rows.items():
+        out.print(f"{key:>13}: {value}", markup=False)
+
+
+@click.group("presets")
+def presets_group() -> None:
+    """Company image presets (ImageFormat), invoked as $name$ macros."""
+
+
+@presets_group.command("add")
+@click.argument("name")
+@click.argument("definition")
+@click.option("--company", required=True)
+@_fails_cleanly
+def presets_add(name: str, definition: str, company: str) -> None:
+    catalog = _catalog()
+    preset = catalog.save_preset(_company_id(catalog, company), name, definition)
+    out.print(f"{format_handle(preset.company_id, preset.id)}  ${name}$ = {definition}",
+              markup=False)  # fmt: skip
+
+
+@presets_group.command("list")
+@click.option("--company", required=True)
+@_fails_cleanly
+def presets_list(company: str) -> None:
+    catalog = _catalog()
+    for preset in catalog.presets(_company_id(catalog, company)):
+        out.print(f"${preset.name}$  {preset.url_modifier}", markup=False)
+
+
+def register(main: click.Group) -> None:
+    for command in (catalog_group, company_group, user_group, upload_cmd, assets_group,
+                    presets_group):  # fmt: skip
+        main.add_command(command)

@@ -1,0 +1,78 @@
+"""Settings: ``isrender.toml`` (in the working directory, or ``ISRENDER_CONFIG``) and
+``ISRENDER_*`` environment variables, which win. Every command and the server read these.
+
+```toml
+[isrender]
+data_dir = "/srv/isrender"            # catalog, originals and outputs (ISRENDER_DATA_DIR)
+database_url = "postgresql://..."     # default: SQLite in data_dir (ISRENDER_DATABASE_URL)
+macro_files = ["presets.toml"]        # server-wide macros (ISRENDER_MACRO_FILES, ":"-separated)
+strict_role_lists = false             # the reference's literal role lists (D-8)
+```
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from isrender.errors import IsRenderError
+
+__all__ = ["ConfigError", "Settings"]
+
+
+class ConfigError(IsRenderError):
+    http_status = 500
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("isrender-data")
+    database_url: str = ""
+    macro_files: tuple[Path, ...] = ()
+    strict_role_lists: bool = False
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'catalog.db'}"
+
+    @property
+    def originals_dir(self) -> Path:
+        return self.data_dir / "originals"
+
+    @classmethod
+    def load(
+        cls, path: str | Path | None = None, environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        config = Path(path or env.get("ISRENDER_CONFIG", "isrender.toml"))
+        if config.is_file():
+            try:
+                values.update(tomllib.loads(config.read_text("utf-8")).get("isrender", {}))
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"{config.name} is not valid TOML: {exc}") from None
+        for key in ("data_dir", "database_url", "macro_files", "strict_role_lists"):
+            if f"ISRENDER_{key.upper()}" in env:
+                values[key] = env[f"ISRENDER_{key.upper()}"]
+        return cls._from(values, config.parent if config.is_file() else Path.cwd())
+
+    @classmethod
+    def _from(cls, values: dict[str, object], base: Path) -> Settings:
+        raw_files = values.get("macro_files", ())
+        files: list[str] = (
+            [f for f in raw_files.split(os.pathsep) if f]
+            if isinstance(raw_files, str)
+            else [str(f) for f in raw_files]  # type: ignore[attr-defined]
+        )
+        strict = values.get("strict_role_lists", False)
+        if isinstance(strict, str):
+            strict = strict.lower() in ("1", "true", "yes")
+        return cls(
+            data_dir=base / str(values.get("data_dir", "isrender-data")),
+            database_url=str(values.get("database_url", "")),
+            macro_files=tuple(base / f for f in files),
+            strict_role_lists=bool(strict),
+        )
