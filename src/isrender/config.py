@@ -7,6 +7,11 @@ data_dir = "/srv/isrender"            # catalog, originals and outputs (ISRENDER
 database_url = "postgresql://..."     # default: SQLite in data_dir (ISRENDER_DATABASE_URL)
 macro_files = ["presets.toml"]        # server-wide macros (ISRENDER_MACRO_FILES, ":"-separated)
 strict_role_lists = false             # the reference's literal role lists (D-8)
+mail_transport = "log"                # or "smtp" (ISRENDER_MAIL_TRANSPORT)
+smtp_host = "localhost"               # ISRENDER_SMTP_HOST, ISRENDER_SMTP_PORT
+smtp_port = 25
+mail_from = "isrender@localhost"
+export_workers = 2                    # conversions run in parallel (ISRENDER_EXPORT_WORKERS)
 ```
 """
 
@@ -22,6 +27,9 @@ from isrender.errors import IsRenderError
 
 __all__ = ["ConfigError", "Settings"]
 
+_KEYS = ("data_dir", "database_url", "macro_files", "strict_role_lists", "mail_transport",
+         "smtp_host", "smtp_port", "mail_from", "export_workers")  # fmt: skip
+
 
 class ConfigError(IsRenderError):
     http_status = 500
@@ -33,6 +41,11 @@ class Settings:
     database_url: str = ""
     macro_files: tuple[Path, ...] = ()
     strict_role_lists: bool = False
+    mail_transport: str = "log"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    mail_from: str = "isrender@localhost"
+    export_workers: int = 2
 
     @property
     def database(self) -> str:
@@ -54,7 +67,7 @@ class Settings:
                 values.update(tomllib.loads(config.read_text("utf-8")).get("isrender", {}))
             except tomllib.TOMLDecodeError as exc:
                 raise ConfigError(f"{config.name} is not valid TOML: {exc}") from None
-        for key in ("data_dir", "database_url", "macro_files", "strict_role_lists"):
+        for key in _KEYS:
             if f"ISRENDER_{key.upper()}" in env:
                 values[key] = env[f"ISRENDER_{key.upper()}"]
         return cls._from(values, config.parent if config.is_file() else Path.cwd())
@@ -75,4 +88,9 @@ class Settings:
             database_url=str(values.get("database_url", "")),
             macro_files=tuple(base / f for f in files),
             strict_role_lists=bool(strict),
+            mail_transport=str(values.get("mail_transport", "log")),
+            smtp_host=str(values.get("smtp_host", "localhost")),
+            smtp_port=int(str(values.get("smtp_port", 25))),
+            mail_from=str(values.get("mail_from", "isrender@localhost")),
+            export_workers=max(1, int(str(values.get("export_workers", 2)))),
         )

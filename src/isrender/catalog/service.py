@@ -90,6 +90,8 @@ class Catalog:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings = settings
         self.engine = create_engine(settings.database, future=True)
+        import isrender.jobs.models  # noqa: F401  (registers the job tables on the same metadata)
+
         Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.files = FileStore(settings.originals_dir)

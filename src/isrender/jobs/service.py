@@ -1,0 +1,277 @@
+"""JobService: submit, run, control and query ExportJobs (production-system.md §2).
+
+``submit`` checks in the order of §2.1 and raises the first IpsFault; a failed submission
+creates no job, no log and no mail. ``start`` runs a job on a background thread; ``run`` runs
+it in the caller's thread. ``recover`` finishes jobs a crashed process left behind.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from isrender.catalog import Catalog, Operation, Role, allowed, parse_handle
+from isrender.catalog.handles import HandleKind
+from isrender.catalog.models import User
+from isrender.catalog.roles import category
+from isrender.errors import IpsFault
+from isrender.jobs.export import validate_export
+from isrender.jobs.mail import LogTransport, SmtpTransport, Transport, compose_digest, should_send
+from isrender.jobs.models import Job, JobLogEntry
+from isrender.jobs.runner import Run
+
+__all__ = ["JobService", "job_handle", "outcome"]
+
+_LOCALE = re.compile(r"[a-z]{2}(-[A-Z]{2})?\Z")
+_BAD_NAME = re.compile(r"[|\x00-\x1f\x7f]")
+ACTIVE = ("New", "WaitingCoordinator", "Running", "Stopping")
+_STOP = {"stop_requested": True, "state": "Stopping"}
+_ACTIONS: dict[str, dict[str, Any]] = {
+    "stop": _STOP,
+    "delete": _STOP,  # logs and outputs stay (§2.6)
+    "pause": {"pause_requested": True},
+    "resume": {"pause_requested": False},
+}
+
+
+def job_handle(job: Job) -> str:
+    return f"j|{job.company_id}||{job.name}|{job.id}"
+
+
+def outcome(job: Job) -> str:
+    """§2.7.2: Stopped, Failed, PartiallyFailed, SucceededWithWarnings or Succeeded."""
+    if job.stopped:
+        return "Stopped"
+    if job.fatal_error or (job.errors and not job.success):
+        return "Failed"
+    if job.errors:
+        return "PartiallyFailed"
+    return "SucceededWithWarnings" if job.warnings else "Succeeded"
+
+
+def severity(log_type: str) -> str:
+    if log_type.endswith(("Error", "Failure")):
+        return "error"
+    return "warning" if log_type.endswith("Warning") else "info"
+
+
+@dataclass
+class JobService:
+    catalog: Catalog
+    transport: Transport | None = None
+
+    def __post_init__(self) -> None:
+        settings = self.catalog.settings
+        if self.transport is None:
+            self.transport = (
+                SmtpTransport(settings.smtp_host, settings.smtp_port)
+                if settings.mail_transport == "smtp"
+                else LogTransport()
+            )
+        self.outputs = settings.data_dir / "outputs"
+        self._threads: dict[int, threading.Thread] = {}
+
+    # ---- submit ---------------------------------------------------------------------------
+
+    def submit(
+        self,
+        caller: User,
+        company_ref: str | None,
+        job_name: str | None,
+        export: dict[str, Any] | None,
+        *,
+        user_ref: str | None = None,
+        description: str = "",
+        locale: str = "",
+        other_payloads: int = 0,
+    ) -> Job:
+        strict = self.catalog.settings.strict_role_lists
+        company = self.catalog.company(company_ref) if company_ref else None
+        role = (self.catalog.effective_role(caller, company.id) if company else None) or Role(
+            caller.default_role
+        )
+        if not allowed(role, Operation.SUBMIT_JOB, strict_role_lists=strict):
+            raise IpsFault(20003, f"role {role.value} may not call submitJob")
+        if not company_ref:
+            raise IpsFault(30002, "companyHandle is required")
+        if company is None:
+            raise IpsFault(20000, "companyHandle does not name a company")
+        expired = company.expires and company.expires < datetime.now()
+        if expired or self.catalog.effective_role(caller, company.id) is None:
+            raise IpsFault(20006, "not an active member of the company")
+        recipient = self._recipient(caller, role, company.id, user_ref)
+        name = self._check_name(job_name, description, locale, export, other_payloads)
+        registry = self.catalog.macro_registry(company.id)
+        params = validate_export(export or {}, registry, f"c|{company.id}")
+        with self.catalog.session() as s:
+            job = Job(company_id=company.id, name=self._unique(company.id, name),
+                      original_name=name, submit_user_id=caller.id,
+                      recipient_user_id=recipient.id, params=params.as_dict(),
+                      description=description, locale=locale,
+                      total=len(params.asset_handles))  # fmt: skip
+            s.add(job)
+        return job
+
+    def _recipient(self, caller: User, role: Role, company_id: int, ref: str | None) -> User:
+        if not ref:
+            return caller
+        target = self.catalog.user(ref) if parse_handle(ref, HandleKind.USER) else None
+        if target is None:
+            raise IpsFault(20002, "userHandle does not name a user")
+        if self.catalog.effective_role(target, company_id) is None:
+            raise IpsFault(20007, "the userHandle user is not an active member of the company")
+        if target.id != caller.id and category(role) != "admin":
+            raise IpsFault(20004, "only administrators may submit for another user")
+        return target
+
+    @staticmethod
+    def _check_name(
+        name: str | None, description: str, locale: str, export: Any, others: int
+    ) -> str:
+        if not name:
+            raise IpsFault(30002, "jobName is required")
+        if len(name) > 255 or _BAD_NAME.search(name):
+            raise IpsFault(30001, "jobName: at most 255 characters, no '|' or control characters")
+        if export is None or not isinstance(export, dict):
+            raise IpsFault(30002 if not others else 30001, "exactly one job payload is required")
+        if others:
+            raise IpsFault(30001, "only one job type may be submitted")
+        if locale and not _LOCALE.match(locale):
+            raise IpsFault(30001, "locale must be ll or ll-CC")
+        if len(description) > 4000:
+            raise IpsFault(30001, "description: at most 4000 characters")
+        return name
+
+    def _unique(self, company_id: int, name: str) -> str:
+        with self.catalog.session() as s:
+            taken = set(s.scalars(select(Job.name).where(Job.company_id == company_id)).all())
+        candidate, n = name, 0
+        while candidate in taken:
+            n += 1
+            candidate = f"{name}-{n}"
+        return candidate
+
+    # ---- running --------------------------------------------------------------------------
+
+    def run(self, job_id: int) -> Job:
+        """Run the job now, in this thread, and return it finished."""
+        job = self.job(job_id)
+        workers = self.catalog.settings.export_workers
+        Run(self.catalog, job, self.outputs, workers).execute(self._notify)
+        return self.job(job_id)
+
+    def start(self, job_id: int) -> None:
+        thread = threading.Thread(target=self.run, args=(job_id,), name=f"export-{job_id}")
+        self._threads[job_id] = thread
+        thread.start()
+
+    def wait(self, job_id: int, timeout: float | None = None) -> Job:
+        thread = self._threads.get(job_id)
+        if thread is not None:
+            thread.join(timeout)
+        return self.job(job_id)
+
+    def recover(self) -> list[int]:
+        """Jobs left active by a crashed process: Done, FatalError "worker lost", unprocessed
+        entries cancelled. Outputs already renamed into place are complete; partial ones
+        were only ever temporary ``.part`` files and are removed."""
+        recovered = []
+        with self.catalog.session() as s:
+            stale = s.scalars(select(Job).where(Job.state.in_(ACTIVE))).all()
+        for job in stale:
+            run = Run(self.catalog, job, self.outputs, 1)
+            run.log("FatalError", "worker lost: the process running this job stopped")
+            done = job.success + job.errors + job.duplicates + job.cancelled
+            run.cancel_from(done)
+            for part in run.folder.rglob(".*.part") if run.folder.exists() else ():
+                part.unlink()
+            run.update(fatal_error=True)
+            run.finish()
+            self._notify(run)
+            recovered.append(job.id)
+        return recovered
+
+    # ---- control --------------------------------------------------------------------------
+
+    def control(self, company_id: int, handle: str, action: str) -> Job:
+        """stop, pause, resume or delete a job of this company (§2.6)."""
+        job = self.find(company_id, handle)
+        if job is None:
+            raise IpsFault(30001, "job not found")
+        if job.state == "Done":
+            if action == "delete":
+                raise IpsFault(30001, "the job has finished")
+            return job
+        fields: dict[str, Any] = _ACTIONS[action]
+        with self.catalog.session() as s:
+            row = s.get(Job, job.id)
+            assert row is not None
+            for key, value in fields[action].items():
+                setattr(row, key, value)
+        return self.job(job.id)
+
+    # ---- queries --------------------------------------------------------------------------
+
+    def job(self, job_id: int) -> Job:
+        with self.catalog.session() as s:
+            job = s.get(Job, job_id)
+        if job is None:
+            raise IpsFault(30001, "job not found")
+        return job
+
+    def find(self, company_id: int, handle: str) -> Job | None:
+        parsed = parse_handle(handle, HandleKind.JOB)
+        if parsed is None or parsed.id is None:
+            return None
+        with self.catalog.session() as s:
+            job = s.get(Job, parsed.id)
+        return job if job is not None and job.company_id == company_id else None
+
+    def jobs(self, company_id: int) -> list[Job]:
+        with self.catalog.session() as s:
+            query = select(Job).where(Job.company_id == company_id).order_by(Job.id.desc())
+            return list(s.scalars(query).all())
+
+    def details(self, job_id: int, log_types: tuple[str, ...] = ()) -> list[JobLogEntry]:
+        with self.catalog.session() as s:
+            query = select(JobLogEntry).where(JobLogEntry.job_id == job_id)
+            if log_types:
+                query = query.where(JobLogEntry.log_type.in_(log_types))
+            return list(s.scalars(query.order_by(JobLogEntry.id)).all())
+
+    def output_dir(self, job: Job) -> Path:
+        return self.outputs / str(job.id)
+
+    # ---- e-mail ---------------------------------------------------------------------------
+
+    def _notify(self, run: Run) -> None:
+        job = self.job(run.job.id)
+        setting = str(job.params.get("emailSetting") or "None")
+        if not should_send(setting, bool(job.errors or job.fatal_error), bool(job.warnings)):
+            return
+        recipient = self.catalog.user(f"u|{job.recipient_user_id}|")
+        if recipient is None or not recipient.is_valid:
+            run.log("ExportInfo", "notification recipient unavailable")
+            return
+        entries = self.details(job.id)
+        problems = [(severity(e.log_type), f"{e.asset_handle or ''} {e.message}".strip())
+                    for e in entries if severity(e.log_type) != "info"]  # fmt: skip
+        problems += [("warning", f"{e.asset_handle}: {aux}") for e in entries for aux in e.aux]
+        summary = [
+            f"{job.success} exported, {job.errors} errors, {job.warnings} warnings, "
+            f"{job.duplicates} duplicates, {job.cancelled} cancelled, {job.total} total"
+        ]
+        link = str(self.output_dir(job).with_suffix(".zip")) if job.success else None
+        mail = compose_digest(setting, job.original_name, outcome(job), summary, problems, link,
+                              recipient.email, job.locale)  # fmt: skip
+        try:
+            assert self.transport is not None
+            self.transport.send(mail, self.catalog.settings.mail_from)
+        except (OSError, ConnectionError) as exc:
+            run.log("ExportInfo", f"notification could not be sent: {exc}")
