@@ -212,7 +212,7 @@ class JobService:
         with self.catalog.session() as s:
             row = s.get(Job, job.id)
             assert row is not None
-            for key, value in fields[action].items():
+            for key, value in fields.items():
                 setattr(row, key, value)
         return self.job(job.id)
 

@@ -1,0 +1,258 @@
+"""ExportJob conformance scenarios (production-system.md §6), on the §6.1 fixture."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pyvips = pytest.importorskip("pyvips")
+
+from isrender.errors import IpsFault  # noqa: E402
+from isrender.jobs import JobService, job_handle, outcome  # noqa: E402
+from isrender.jobs.mail import LogTransport  # noqa: E402
+from isrender.jobs.models import Job  # noqa: E402
+from tests.catalog_fixture import Fixture, build  # noqa: E402
+from tests.tables.export import BASE, ERRORS, FAULTS, RUNS  # noqa: E402
+
+EMAILS = {"root": "root@ips.example", "outsider": "outsider@globex.example"}
+
+
+@pytest.fixture(scope="module")
+def fx(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
+    return build(tmp_path_factory.mktemp("export"))
+
+
+@pytest.fixture
+def service(fx: Fixture) -> JobService:
+    return JobService(fx.catalog, LogTransport())
+
+
+def user(fx: Fixture, alias: str) -> Any:
+    return fx.catalog.user(EMAILS.get(alias, f"{alias}@acme.example"))
+
+
+def resolve(fx: Fixture, entry: str) -> str:
+    return fx.handle(entry) if entry.startswith("#") else entry
+
+
+def submit(service: JobService, fx: Fixture, caller: str, entries: list[str], **export: Any) -> Job:
+    handles = [resolve(fx, e) for e in entries]
+    payload = {"assetHandleArray": handles, **export}
+    return service.submit(user(fx, caller), "c|1", "export", payload)
+
+
+@pytest.mark.parametrize(("xid", "caller", "entries", "export", "counters", "result", "outputs"),
+                         RUNS, ids=[r[0] for r in RUNS])  # fmt: skip
+def test_runs(
+    fx: Fixture, service: JobService, xid: str, caller: str, entries: list[str],
+    export: dict[str, Any], counters: tuple[int, ...], result: str, outputs: dict[str, Any],
+) -> None:  # fmt: skip
+    job = service.run(submit(service, fx, caller, entries, **export).id)
+    got = (job.success, job.errors, job.warnings, job.duplicates, job.total)
+    assert (job.state, got, outcome(job)) == ("Done", counters, result), xid
+    assert job.total == job.success + job.errors + job.duplicates + job.cancelled  # invariant
+    folder = service.output_dir(job)
+    files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    assert files == set(outputs) | {"manifest.json"}, xid
+    for path, expected in outputs.items():
+        data = (folder / path).read_bytes()
+        if isinstance(expected, str):
+            asset = fx.catalog.asset(fx.acme, fx.handle(expected.split(":")[1]))
+            original = fx.catalog.original_path(asset)  # type: ignore[arg-type]
+            assert hashlib.sha256(data).digest() == hashlib.sha256(original.read_bytes()).digest()  # type: ignore[union-attr]
+        else:
+            image = pyvips.Image.new_from_buffer(data, "")
+            media_type, width, height = expected
+            assert (image.width, image.height) == (width, height), (xid, path)
+            assert image.get("vips-loader").startswith(media_type.split("/")[1][:3]), (xid, path)
+    errors = [(e.message, e.fault_code) for e in service.details(job.id, ("ExportError",))]
+    for text, code in ERRORS.get(xid, []):
+        assert any(text in message and c == code for message, c in errors), (xid, errors)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert sorted(e["outputPath"] for e in manifest["entries"]) == sorted(outputs)
+    with zipfile.ZipFile(folder.with_suffix(".zip")) as package:
+        assert set(package.namelist()) == files
+
+
+@pytest.mark.parametrize(
+    ("xid", "caller", "overrides", "code"), FAULTS, ids=[f"{f[0]}-{f[3]}" for f in FAULTS]
+)
+def test_submit_faults(
+    fx: Fixture, service: JobService, xid: str, caller: str, overrides: dict[str, Any], code: int
+) -> None:
+    args = {**BASE, **overrides}
+    target = args.get("user")
+    user_ref = None
+    if target:
+        found = user(fx, target) if "|" not in target else None
+        user_ref = f"u|{found.id}|{found.email}" if found else target
+    before = len(service.jobs(fx.acme))
+    with pytest.raises(IpsFault) as info:
+        service.submit(user(fx, caller), args["company"], args["name"], args["export"],
+                       user_ref=user_ref, locale=args.get("locale", ""),
+                       other_payloads=args.get("other_payloads", 0))  # fmt: skip
+    assert info.value.code == code, (xid, info.value)
+    assert len(service.jobs(fx.acme)) == before  # no job, no log, no mail
+    assert not service.transport.outbox  # type: ignore[union-attr]
+
+
+def test_x56_company_admin_may_submit_unless_strict(fx: Fixture, service: JobService) -> None:
+    assert service.submit(user(fx, "cadmin"), "c|1", "x56", BASE["export"]).id
+    strict = JobService(type(fx.catalog)(fx.catalog.settings.__class__(
+        data_dir=fx.catalog.settings.data_dir, strict_role_lists=True)))  # fmt: skip
+    with pytest.raises(IpsFault) as info:
+        strict.submit(user(fx, "cadmin"), "c|1", "x56", BASE["export"])
+    assert info.value.code == 20003
+
+
+def test_x58_admin_submits_for_another_user(fx: Fixture, service: JobService) -> None:
+    editor = user(fx, "editor")
+    job = service.submit(user(fx, "root"), "c|1", "x58",
+                         {"assetHandleArray": [fx.handle("#102")], "fmt": "orig",
+                          "emailSetting": "JobCompletion"},
+                         user_ref=f"u|{editor.id}|{editor.email}")  # fmt: skip
+    service.run(job.id)
+    (mail,) = service.transport.outbox  # type: ignore[union-attr]
+    assert mail.recipient == "editor@acme.example" and "Succeeded" in mail.subject
+    assert job.submit_user_id == user(fx, "root").id
+
+
+@pytest.mark.parametrize(
+    ("xid", "setting", "mails", "lists_errors"),
+    [
+        ("X64", "None", 0, False),
+        ("X21", "Error", 1, True),
+        ("X66", "JobCompletion", 1, False),
+        ("X67", "All", 1, True),
+        ("X65", "ErrorAndWarning", 1, True),
+    ],
+)
+def test_email_settings(
+    fx: Fixture, service: JobService, xid: str, setting: str, mails: int, lists_errors: bool
+) -> None:
+    job = submit(service, fx, "editor", ["#102", "#106", "#107"], fmt="orig", emailSetting=setting)
+    service.run(job.id)
+    outbox = service.transport.outbox  # type: ignore[union-attr]
+    assert len(outbox) == mails, xid
+    if mails:
+        body = outbox[0].body
+        assert outbox[0].subject == '[IPS] Export job "export" PartiallyFailed'
+        assert ("ImageSet" in body) is lists_errors and "Download:" in body
+
+
+def test_x65_no_mail_without_errors(fx: Fixture, service: JobService) -> None:
+    service.run(submit(service, fx, "editor", ["#102"], fmt="orig", emailSetting="Error").id)
+    assert not service.transport.outbox  # type: ignore[union-attr]
+
+
+def test_x72_stop_cancels_the_rest(fx: Fixture, service: JobService) -> None:
+    job = submit(service, fx, "editor", ["#101", "#102", "#103", "#111"] * 1 + ["#115"],
+                 fmt="orig", emailSetting="JobCompletion")  # fmt: skip
+    service.control(fx.acme, job_handle(job), "pause")
+    service.start(job.id)
+    service.control(fx.acme, job_handle(job), "stop")
+    done = service.wait(job.id, timeout=30)
+    assert done.state == "Done" and outcome(done) == "Stopped"
+    assert done.cancelled == done.total - done.success - done.errors
+    assert len(service.details(job.id, ("FileCancel",))) == done.cancelled
+    assert service.transport.outbox[0].outcome == "Stopped"  # type: ignore[union-attr]
+
+
+def test_x75_duplicate_names_get_suffixes(fx: Fixture, service: JobService) -> None:
+    first = service.submit(user(fx, "editor"), "c|1", "exp", BASE["export"])
+    second = service.submit(user(fx, "editor"), "c|1", "exp", BASE["export"])
+    assert (first.original_name, second.original_name) == ("exp", "exp")
+    assert (
+        second.name == f"{first.name}-1" if first.name == "exp" else second.name.startswith("exp-")
+    )
+    assert job_handle(second).endswith(f"|{second.id}")
+
+
+def test_x76_client_id_is_echoed_only(fx: Fixture, service: JobService) -> None:
+    job = submit(service, fx, "editor", ["#102"], fmt="orig", clientId="203.0.113.7")
+    assert service.run(job.id).params["clientId"] == "203.0.113.7"
+
+
+def test_x77_log_type_filter_and_log_shape(fx: Fixture, service: JobService) -> None:
+    job = service.run(submit(service, fx, "editor", ["#102", "#106", "#107"], fmt="orig").id)
+    assert len(service.details(job.id, ("ExportError",))) == 2
+    kinds = [e.log_type for e in service.details(job.id)]
+    assert kinds[:5] == ["BeginExport", "OriginalJobName", "JobType", "JobClient", "TotalFileCount"]
+    assert kinds[-1] == "EndExport"
+
+
+def test_x03_orig_notes_ignored_modifiers(fx: Fixture, service: JobService) -> None:
+    job = service.run(submit(service, fx, "editor", ["#102"], fmt="orig", is_modifier="wid=1").id)
+    (info,) = service.details(job.id, ("ExportInfo",))
+    assert info.message == "is_modifier/macro ignored because fmt=orig"
+
+
+def test_x33_deviation_op_blur_is_rendered_not_ignored(fx: Fixture, service: JobService) -> None:
+    """The spec's X33 predates the renderer: op_blur is a [core] command and is applied
+    (§2.8.6's Supported class), so the export succeeds without a warning."""
+    job = submit(service, fx, "editor", ["#102"], fmt="convert", is_modifier="&fmt=png&op_blur=2")
+    done = service.run(job.id)
+    assert (done.success, done.warnings) == (1, 0)
+
+
+def test_other_companies_jobs_are_not_found(fx: Fixture, service: JobService) -> None:
+    job = submit(service, fx, "editor", ["#102"], fmt="orig")
+    with pytest.raises(IpsFault) as info:
+        service.control(fx.globex, job_handle(job), "stop")
+    assert info.value.code == 30001
+
+
+def test_recovery_finishes_a_crashed_job(fx: Fixture, service: JobService) -> None:
+    job = submit(service, fx, "editor", ["#102", "#101"], fmt="orig")
+    with fx.catalog.session() as s:
+        row = s.get(Job, job.id)
+        row.state = "Running"  # type: ignore[union-attr]  # as if the process died mid-run
+    folder = service.output_dir(job) / "products"
+    folder.mkdir(parents=True)
+    (folder / ".shoe.jpg.part").write_bytes(b"half")
+    assert job.id in JobService(fx.catalog, LogTransport()).recover()
+    done = service.job(job.id)
+    assert done.state == "Done" and done.fatal_error and done.cancelled == 2
+    assert not list(folder.glob("*.part"))
+    assert any("worker lost" in e.message for e in service.details(job.id, ("FatalError",)))
+
+
+def test_mail_over_real_smtp(fx: Fixture, tmp_path: Path) -> None:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 receives the digest; a refused connection
+    is logged and does not fail the job."""
+    controller_module = pytest.importorskip("aiosmtpd.controller")
+    from aiosmtpd.handlers import Sink
+
+    class Keep(Sink):
+        messages: list[Any] = []
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            self.messages.append(envelope)
+            return "250 OK"
+
+    handler = Keep()
+    with socket.socket() as probe:  # a free port on the loopback interface
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = controller_module.Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        from isrender.jobs.mail import SmtpTransport
+
+        service = JobService(fx.catalog, SmtpTransport("127.0.0.1", port))
+        service.run(submit(service, fx, "editor", ["#102"], fmt="orig", emailSetting="All").id)
+        (envelope,) = handler.messages
+        assert envelope.rcpt_tos == ["editor@acme.example"]
+        assert b'Export job "export" Succeeded' in envelope.content
+    finally:
+        controller.stop()
+    broken = JobService(fx.catalog, SmtpTransport("127.0.0.1", 9))
+    job = broken.run(submit(broken, fx, "editor", ["#102"], fmt="orig", emailSetting="All").id)
+    assert outcome(job) == "Succeeded"
+    assert any("could not be sent" in e.message for e in broken.details(job.id, ("ExportInfo",)))
