@@ -230,9 +230,10 @@ def test_mail_over_real_smtp(fx: Fixture, tmp_path: Path) -> None:
     from aiosmtpd.handlers import Sink
 
     class Keep(Sink):
-        messages: list[Any] = []
+        def __init__(self) -> None:
+            self.messages: list[Any] = []
 
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             self.messages.append(envelope)
             return "250 OK"
 
