@@ -16,16 +16,13 @@ $(STAMP): $(BIN)/python pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	@echo "== 1. A real-world modifier string: parsed, typed, grouped by scope"
+	@echo "== The ExportJob seed example, end to end (a throwaway catalog in a temporary directory)"
+	$(BIN)/isrender demo
+	@echo
+	@echo "== The modifier language: a real-world string, parsed, typed and grouped by scope"
 	$(BIN)/isrender explain 'wid=500&hei=500&fmt=webp&qlt=80,1&resMode=sharp2&op_usm=1,1,6,0&rotate=90&flip=lr'
 	@echo
-	@echo "== 2. The ExportJob seed example: is_modifier '&fmt=png' + macro \$$test\$$ (fmt=tif) from examples/macros.toml"
-	$(BIN)/isrender explain '&fmt=png&$$test$$' --macros examples/macros.toml
-	@echo
-	@echo "== 3. A macro with catalog Modifier/PostModifier: who wins, and what lost"
-	$(BIN)/isrender explain '$$pdp$$&wid=480' --macros examples/macros.toml --modifier 'qlt=70&op_sharpen=1' --post-modifier 'qlt=95'
-	@echo
-	@echo "== 4. Mistakes, as a user sees them (exit 2 expected)"
+	@echo "== Mistakes, as a user sees them (exit 2 expected)"
 	-$(BIN)/isrender check 'wid=500&fmt=pjpg&qlt=85,1'
 	-$(BIN)/isrender check '$$veiw$$&wid=480' --macros examples/macros.toml
 

@@ -164,3 +164,49 @@ def test_catalog_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert code == 2 and "30001" in err
     assert "$test$  fmt=tif" in run("presets", "list", "--company", "Acme")[1]
     assert run("company", "add", "Acme")[0] == 2
+
+
+def test_export_and_jobs_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("pyvips")
+    pyvips = __import__("pyvips")
+    monkeypatch.setenv("ISRENDER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ISRENDER_PASSWORD", "pw")
+    monkeypatch.chdir(tmp_path)
+    image = pyvips.Image.black(60, 40).bandjoin([0, 0]).cast("uchar")
+    image.jpegsave(str(tmp_path / "fileToExport.jpg"))
+    run("company", "add", "Acme")
+    run("user", "add", "e@acme.example", "--password", "pw", "--company", "Acme")
+    run("upload", "--company", "Acme", "--folder", "products", "fileToExport.jpg")
+    run("presets", "add", "test", "fmt=tif", "--company", "Acme")
+    code, out, _ = run("export", "a|1", "a|99", "--company", "Acme", "--user", "e@acme.example",
+                       "--convert", "--modifier", "&fmt=png", "--macro", "$test$")  # fmt: skip
+    assert code == 0 and "products/fileToExport.tiff" in out and "PartiallyFailed" in out
+    assert "Asset not found: a|99" in out
+    code, _, err = run("export", "a|1", "--company", "Acme", "--user", "e@acme.example")
+    assert code == 2 and "ipsApiFault 30002" in err  # fmt missing
+    code, _, err = run("export", "a|1", "--company", "Acme", "--user", "e@acme.example",
+                       "--orig", "--password", "wrong")  # fmt: skip
+    assert code == 2 and "10001" in err
+    code, out, _ = run("export", "a|1", "--company", "Acme", "--user", "e@acme.example",
+                       "--orig", "--no-wait", "--name", "later")  # fmt: skip
+    handle = out.split()[-1]
+    assert code == 0 and handle.startswith("j|1||later|")
+    assert "later" in run("jobs", "list", "--company", "Acme")[1]
+    assert "pause requested" in run("jobs", "pause", handle, "--company", "Acme")[1]
+    run("jobs", "resume", handle, "--company", "Acme")
+    code, out, _ = run("jobs", "run", handle, "--company", "Acme")
+    assert code == 0 and "Succeeded" in out
+    assert "outcome: Succeeded" in run("jobs", "show", handle, "--company", "Acme")[1]
+    assert "ExportSuccess" in run("jobs", "log", handle, "--company", "Acme")[1]
+    code, out, _ = run("jobs", "download", handle, "--company", "Acme", "-o", str(tmp_path))
+    assert code == 0 and (tmp_path / "later.zip").is_file()
+    assert run("jobs", "delete", handle, "--company", "Acme")[0] == 2  # finished: 30001
+    assert run("jobs", "show", "j|1||x|999", "--company", "Acme")[0] == 2
+
+
+def test_demo_runs_the_seed_example(tmp_path: Path) -> None:
+    pytest.importorskip("pyvips")
+    code, out, _ = run("demo", "--data-dir", str(tmp_path / "demo"))
+    assert code == 0
+    assert "products/fileToExport.tiff" in out and "Asset type ImageSet is not supported" in out
+    assert '[IPS] Export job "seed-example" PartiallyFailed' in out

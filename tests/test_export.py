@@ -257,3 +257,10 @@ def test_mail_over_real_smtp(fx: Fixture, tmp_path: Path) -> None:
     job = broken.run(submit(broken, fx, "editor", ["#102"], fmt="orig", emailSetting="All").id)
     assert outcome(job) == "Succeeded"
     assert any("could not be sent" in e.message for e in broken.details(job.id, ("ExportInfo",)))
+
+
+def test_stopping_a_queued_job_cancels_every_entry(fx: Fixture, service: JobService) -> None:
+    job = submit(service, fx, "editor", ["#101", "#102"], fmt="orig")
+    done = service.control(fx.acme, job_handle(job), "stop")
+    assert (done.state, done.cancelled, outcome(done)) == ("Done", 2, "Stopped")
+    assert len(service.details(job.id, ("FileCancel",))) == 2

@@ -349,7 +349,7 @@ def _describe(spec: CommandSpec) -> None:
     out.print(table)
 
 
-from isrender import cli_catalog, cli_macros  # noqa: E402  (they add their commands to main)
+from isrender import cli_catalog, cli_demo, cli_jobs, cli_macros  # noqa: E402
 
-cli_macros.register(main)
-cli_catalog.register(main)
+for _module in (cli_macros, cli_catalog, cli_jobs, cli_demo):  # each adds its commands to main
+    _module.register(main)

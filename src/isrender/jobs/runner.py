@@ -138,6 +138,13 @@ class Run:
         self.finish()
         on_done(self)
 
+    def cancel_unstarted(self) -> None:
+        """A queued run stopped before it began: every entry FileCancel, then Done."""
+        self.log("BeginExport", "Export stopped before it began")
+        self.cancel_from(0)
+        self.update(stopped=True)
+        self.finish()
+
     def recheck(self) -> str:
         """§2.8.2 step 2: the job may be run long after it was submitted."""
         company = self.catalog.company(self.scope)

@@ -31,6 +31,7 @@ __all__ = ["JobService", "job_handle", "outcome"]
 _LOCALE = re.compile(r"[a-z]{2}(-[A-Z]{2})?\Z")
 _BAD_NAME = re.compile(r"[|\x00-\x1f\x7f]")
 ACTIVE = ("New", "WaitingCoordinator", "Running", "Stopping")
+RUNNING = ("Running", "Stopping")
 _STOP = {"stop_requested": True, "state": "Stopping"}
 _ACTIONS: dict[str, dict[str, Any]] = {
     "stop": _STOP,
@@ -183,7 +184,8 @@ class JobService:
         were only ever temporary ``.part`` files and are removed."""
         recovered = []
         with self.catalog.session() as s:
-            stale = s.scalars(select(Job).where(Job.state.in_(ACTIVE))).all()
+            # queued jobs (New) were never picked up by a worker: they stay queued
+            stale = s.scalars(select(Job).where(Job.state.in_(RUNNING))).all()
         for job in stale:
             run = Run(self.catalog, job, self.outputs, 1)
             run.log("FatalError", "worker lost: the process running this job stopped")
@@ -209,6 +211,12 @@ class JobService:
                 raise IpsFault(30001, "the job has finished")
             return job
         fields: dict[str, Any] = _ACTIONS[action]
+        if action in ("stop", "delete") and job.state == "New" and job.id not in self._threads:
+            # Never picked up by a worker: straight to Done, every entry cancelled (§2.6).
+            run = Run(self.catalog, job, self.outputs, 1)
+            run.cancel_unstarted()
+            self._notify(run)
+            return self.job(job.id)
         with self.catalog.session() as s:
             row = s.get(Job, job.id)
             assert row is not None

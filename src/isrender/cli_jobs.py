@@ -1,0 +1,266 @@
+"""``isrender export`` and ``isrender jobs ...``: ExportJobs from the command line.
+
+The CLI acts as the user named by ``--user`` after checking the password (``--password``,
+``ISRENDER_PASSWORD`` or a prompt), so the same authorization rules apply as over the API.
+Jobs run in this process: ``export`` waits with a progress bar (``--no-wait`` only queues the
+job; ``jobs run`` runs queued ones).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from isrender.catalog import Catalog
+from isrender.catalog.models import User
+from isrender.config import Settings
+from isrender.errors import IpsFault, IsRenderError
+from isrender.jobs import Job, JobService, job_handle, outcome
+from isrender.jobs.export import EMAIL_SETTINGS
+
+__all__ = ["print_job_log", "register"]
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fails_cleanly(fn: F) -> F:
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except IpsFault as fault:
+            err.print(f"[bold red]{fault.fault} {fault.code}:[/] {fault.reason}", markup=True)
+            raise SystemExit(2) from None
+        except IsRenderError as exc:
+            err.print(f"[bold red]error:[/] {exc.public_message}")
+            raise SystemExit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _service() -> JobService:
+    service = JobService(Catalog(Settings.load()))
+    service.recover()  # a job a crashed run left behind is finished first
+    return service
+
+
+def _login(service: JobService, email: str, password: str | None) -> User:
+    if password is None:
+        password = click.prompt(f"password for {email}", hide_input=True)
+    return service.catalog.authenticate(email, password)
+
+
+_USER = click.option("--user", "email", required=True, help="Act as this user (e-mail).")
+_PASSWORD = click.option(
+    "--password",
+    envvar="ISRENDER_PASSWORD",
+    default=None,
+    help="The user's password (or ISRENDER_PASSWORD; else a prompt).",
+)
+_COMPANY = click.option("--company", required=True, help="Company name or handle.")
+
+
+@click.command("export")
+@click.argument("handles", nargs=-1, required=True)
+@_COMPANY
+@_USER
+@_PASSWORD
+@click.option("--orig", "fmt", flag_value="orig", help="Export the originals, byte for byte.")
+@click.option("--convert", "fmt", flag_value="convert", help="Convert with --modifier/--macro.")
+@click.option("--modifier", "is_modifier", default="", help="is_modifier, e.g. '&fmt=png'.")
+@click.option("--macro", default="", help="A preset or macro: $name$ or name.")
+@click.option("--email-setting", default="None", type=click.Choice(list(EMAIL_SETTINGS)))
+@click.option("--client-id", default="", help="Stored and echoed, never acted on.")
+@click.option("--name", "job_name", default="export", show_default=True, help="Job name.")
+@click.option("--on-behalf-of", default=None, help="userHandle: who gets the e-mail (admins).")
+@click.option("--wait/--no-wait", default=True, help="Run now with a progress bar (default).")
+@_fails_cleanly
+def export_cmd(
+    handles: tuple[str, ...],
+    company: str,
+    email: str,
+    password: str | None,
+    fmt: str | None,
+    is_modifier: str,
+    macro: str,
+    email_setting: str,
+    client_id: str,
+    job_name: str,
+    on_behalf_of: str | None,
+    wait: bool,
+) -> None:
+    """Submit an ExportJob for asset HANDLES (a|101 ...) of COMPANY."""
+    service = _service()
+    caller = _login(service, email, password)
+    payload = {
+        "assetHandleArray": list(handles),
+        "fmt": fmt,
+        "is_modifier": is_modifier,
+        "macro": macro,
+        "emailSetting": email_setting,
+        "clientId": client_id,
+    }
+    job = service.submit(caller, company, job_name, payload, user_ref=on_behalf_of)
+    out.print(f"submitted {job_handle(job)}", markup=False)
+    if wait:
+        job = _run_with_progress(service, job)
+        print_job_log(service, job)
+        _print_outputs(service, job)
+
+
+def _run_with_progress(service: JobService, job: Job) -> Job:
+    service.start(job.id)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=out, transient=True) as progress:
+        task = progress.add_task(f"exporting {job.name}", total=job.total)
+        while True:
+            current = service.job(job.id)
+            progress.update(task, completed=current.processed + current.cancelled)
+            if current.state == "Done":
+                break
+            time.sleep(0.1)
+    return service.wait(job.id)
+
+
+def print_job_log(service: JobService, job: Job) -> None:
+    table = Table("log type", "asset", "message", "code", box=None)
+    for entry in service.details(job.id):
+        message = entry.message + "".join(f"\n  {aux}" for aux in entry.aux)
+        table.add_row(entry.log_type, entry.asset_handle or "", message,
+                      str(entry.fault_code or ""))  # fmt: skip
+    out.print(table)
+    out.print(
+        f"{job_handle(job)}: {outcome(job)}: {job.success} exported, {job.errors} errors, "
+        f"{job.warnings} warnings, {job.duplicates} duplicates, {job.cancelled} cancelled, "
+        f"{job.total} total",
+        markup=False,
+    )
+
+
+def _print_outputs(service: JobService, job: Job) -> None:
+    folder = service.output_dir(job)
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        out.print(f"  {path.relative_to(folder)}  ({path.stat().st_size:,} bytes)", markup=False)
+    if folder.with_suffix(".zip").is_file():
+        out.print(f"  package: {folder.with_suffix('.zip')}", markup=False)
+
+
+@click.group("jobs")
+def jobs_group() -> None:
+    """ExportJobs: list, show, log, run, stop, pause, resume, delete, download."""
+
+
+def _company_job(service: JobService, company: str, handle: str) -> Job:
+    company_id = service.catalog.require_company(company).id
+    job = service.find(company_id, handle)
+    if job is None:
+        raise IpsFault(30001, "job not found")
+    return job
+
+
+@jobs_group.command("list")
+@_COMPANY
+@_fails_cleanly
+def jobs_list(company: str) -> None:
+    service = _service()
+    table = Table("job", "state", "outcome", "S", "E", "W", "D", "C", "T", box=None)
+    for job in service.jobs(service.catalog.require_company(company).id):
+        counts = (job.success, job.errors, job.warnings, job.duplicates, job.cancelled, job.total)
+        result = outcome(job) if job.state == "Done" else ""
+        table.add_row(job_handle(job), job.state, result, *map(str, counts))
+    out.print(table)
+
+
+@jobs_group.command("show")
+@click.argument("handle")
+@_COMPANY
+@_fails_cleanly
+def jobs_show(handle: str, company: str) -> None:
+    service = _service()
+    job = _company_job(service, company, handle)
+    fields = {
+        "job": job_handle(job),
+        "originalName": job.original_name,
+        "state": job.state,
+        "outcome": outcome(job) if job.state == "Done" else "",
+        "submitted": job.submitted,
+        "start": job.start_date,
+        "end": job.end_date,
+        "parameters": job.params,
+        "outputs": service.output_dir(job),
+    }
+    for key, value in fields.items():
+        out.print(f"{key:>12}: {value}", markup=False)
+
+
+@jobs_group.command("log")
+@click.argument("handle")
+@_COMPANY
+@_fails_cleanly
+def jobs_log(handle: str, company: str) -> None:
+    service = _service()
+    print_job_log(service, _company_job(service, company, handle))
+
+
+@jobs_group.command("run")
+@click.argument("handle")
+@_COMPANY
+@_fails_cleanly
+def jobs_run(handle: str, company: str) -> None:
+    """Run a queued job now (in this process)."""
+    service = _service()
+    job = _company_job(service, company, handle)
+    if job.state != "New":
+        raise IpsFault(30001, f"the job is {job.state}, not queued")
+    print_job_log(service, _run_with_progress(service, job))
+
+
+def _control(action: str) -> click.Command:
+    @click.argument("handle")
+    @_COMPANY
+    @_fails_cleanly
+    def command(handle: str, company: str) -> None:
+        service = _service()
+        job = _company_job(service, company, handle)
+        job = service.control(job.company_id, job_handle(job), action)
+        out.print(f"{job_handle(job)}: {action} requested ({job.state})", markup=False)
+
+    command.__doc__ = f"{action.capitalize()} a job (between files, as IPS does)."
+    return click.command(action)(command)
+
+
+@jobs_group.command("download")
+@click.argument("handle")
+@_COMPANY
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("."))
+@_fails_cleanly
+def jobs_download(handle: str, company: str, output: Path) -> None:
+    """Copy the job's ZIP package to OUTPUT (a file or a directory)."""
+    service = _service()
+    job = _company_job(service, company, handle)
+    package = service.output_dir(job).with_suffix(".zip")
+    if not package.is_file():
+        raise IpsFault(30001, "the job has no package (not finished, or expired)")
+    target = output / f"{job.name}.zip" if output.is_dir() else output
+    shutil.copyfile(package, target)
+    out.print(f"wrote {target}", markup=False)
+
+
+for _action in ("stop", "pause", "resume", "delete"):
+    jobs_group.add_command(_control(_action))
+
+
+def register(main: click.Group) -> None:
+    main.add_command(export_cmd)
+    main.add_command(jobs_group)
