@@ -11,7 +11,7 @@ mail_transport = "log"                # or "smtp" (ISRENDER_MAIL_TRANSPORT)
 smtp_host = "localhost"               # ISRENDER_SMTP_HOST, ISRENDER_SMTP_PORT
 smtp_port = 25
 mail_from = "isrender@localhost"
-export_workers = 2                    # conversions run in parallel (ISRENDER_EXPORT_WORKERS)
+export_workers = 3                    # parallel conversions; 3 measured best on 2 cores
 ```
 """
 
@@ -45,7 +45,7 @@ class Settings:
     smtp_host: str = "localhost"
     smtp_port: int = 25
     mail_from: str = "isrender@localhost"
-    export_workers: int = 2
+    export_workers: int = 3  # measured on 2 cores: 1 -> 0.85x, 2 -> 1.56x, 3 -> 1.66x, 4 -> 1.66x
 
     @property
     def database(self) -> str:
@@ -92,5 +92,5 @@ class Settings:
             smtp_host=str(values.get("smtp_host", "localhost")),
             smtp_port=int(str(values.get("smtp_port", 25))),
             mail_from=str(values.get("mail_from", "isrender@localhost")),
-            export_workers=max(1, int(str(values.get("export_workers", 2)))),
+            export_workers=max(1, int(str(values.get("export_workers", 3)))),
         )

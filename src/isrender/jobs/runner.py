@@ -86,14 +86,27 @@ class Run:
         self.folder = outputs / str(job.id)
         self.manifest: list[dict[str, Any]] = []
         self.taken: set[str] = set()
+        # whose Read permission applies: the submitter's, looked up once per run (m-12)
+        self.submitter = catalog.user(f"u|{job.submit_user_id}|")
+        self.role = (
+            catalog.effective_role(self.submitter, job.company_id) if self.submitter else None
+        )
 
     # ---- logging and state ----------------------------------------------------------------
 
     def log(self, log_type: str, message: str = "", entry: Entry | None = None,
             handle: str | None = None, code: int | None = None, aux: list[str] | None = None,
-            ) -> None:  # fmt: skip
+            counts: dict[str, int] | None = None) -> None:  # fmt: skip
+        """One log entry and, in the same transaction, the counters it changes."""
         asset = entry.asset if entry else None
         with self.catalog.session() as s:
+            if counts:
+                job = s.get(Job, self.job.id)
+                assert job is not None
+                for key, step in counts.items():
+                    setattr(job, key, getattr(job, key) + step)
+                s.flush()
+                self.job = job
             s.add(JobLogEntry(
                 job_id=self.job.id, log_type=log_type, message=message,
                 asset_handle=handle or (entry.handle if entry else None),
@@ -197,10 +210,9 @@ class Run:
         self, index: int, item: Entry | EntryError | None, future: Future[Entry] | None
     ) -> None:
         handle = self.params.asset_handles[index]
-        job = self.job
         if item is None:
-            self.log("DuplicateSkipped", f"Duplicate entry skipped: {handle}", handle=handle)
-            self.update(duplicates=job.duplicates + 1, processed=job.processed + 1)
+            self.log("DuplicateSkipped", f"Duplicate entry skipped: {handle}", handle=handle,
+                     counts={"duplicates": 1, "processed": 1})  # fmt: skip
             return
         if isinstance(item, Entry):
             assert future is not None
@@ -209,8 +221,8 @@ class Run:
             except EntryError as error:
                 item = error
         if isinstance(item, EntryError):
-            self.log("ExportError", item.message, handle=handle, code=item.code)
-            self.update(errors=job.errors + 1, processed=job.processed + 1)
+            self.log("ExportError", item.message, handle=handle, code=item.code,
+                     counts={"errors": 1, "processed": 1})  # fmt: skip
 
     def wait_while_paused(self) -> bool:
         """False when a stop was requested; blocks (cooperatively) while paused."""
@@ -241,8 +253,7 @@ class Run:
             raise EntryError(
                 f"Asset type {asset.type} is not supported by ExportJob: {asset.name}", 30001
             )
-        user = self.catalog.user(f"u|{self.job.submit_user_id}|")
-        role = self.catalog.effective_role(user, self.job.company_id) if user else None
+        user, role = self.submitter, self.role
         if user is None or role is None or not self.catalog.can_read(user, role, asset):
             raise EntryError(f"Read permission denied: {where}", 20009)
         entry = Entry(handle, asset)
@@ -304,10 +315,8 @@ class Run:
         except OSError as exc:
             raise EntryError(f"Could not store output: {exc.strerror}", 30000) from None
         kind = "ExportWarning" if entry.warnings else "ExportSuccess"
-        self.log(kind, f"Exported {relative}", entry, aux=entry.warnings)
-        job = self.job
-        self.update(success=job.success + 1, warnings=job.warnings + bool(entry.warnings),
-                    processed=job.processed + 1)  # fmt: skip
+        counts = {"success": 1, "warnings": int(bool(entry.warnings)), "processed": 1}
+        self.log(kind, f"Exported {relative}", entry, aux=entry.warnings, counts=counts)
         self.manifest.append({
             "assetHandle": entry.handle, "name": entry.asset.name, "type": entry.asset.type,
             "fileName": entry.asset.file_name, "outputPath": relative,

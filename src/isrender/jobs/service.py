@@ -77,6 +77,10 @@ class JobService:
             )
         self.outputs = settings.data_dir / "outputs"
         self._threads: dict[int, threading.Thread] = {}
+        if settings.export_workers > 1:
+            from isrender.renderer import set_threads
+
+            set_threads(1)  # the pool provides the parallelism (see set_threads)
 
     # ---- submit ---------------------------------------------------------------------------
 
