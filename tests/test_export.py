@@ -264,3 +264,44 @@ def test_stopping_a_queued_job_cancels_every_entry(fx: Fixture, service: JobServ
     done = service.control(fx.acme, job_handle(job), "stop")
     assert (done.state, done.cancelled, outcome(done)) == ("Done", 2, "Stopped")
     assert len(service.details(job.id, ("FileCancel",))) == 2
+
+
+def test_x19_three_files_manifest_and_mail(fx: Fixture, service: JobService) -> None:
+    job = service.run(submit(service, fx, "editor", ["#101", "#102", "#104"], fmt="orig",
+                             emailSetting="JobCompletion").id)  # fmt: skip
+    assert (job.success, job.total, outcome(job)) == (3, 3, "Succeeded")
+    manifest = json.loads((service.output_dir(job) / "manifest.json").read_text())
+    assert len(manifest["entries"]) == 3 and all(e["sha256"] for e in manifest["entries"])
+    (mail,) = service.transport.outbox  # type: ignore[union-attr]
+    assert mail.recipient == "editor@acme.example" and "Download:" in mail.body
+
+
+def test_x78_detail_paging(fx: Fixture, service: JobService) -> None:
+    job = service.run(submit(service, fx, "editor", ["#102", "#102", "#101"], fmt="orig").id)
+    page, total = service.details_page(job.id, per_page=2)
+    assert len(page) == 2 and total == len(service.details(job.id)) > 2
+    assert (
+        len(service.details(job.id, ("GetFailure",))) == 0
+    )  # Get aliases filter the Export family
+    assert len(service.details(job.id, ("ReturnSuccess",))) == 2
+
+
+def test_x79_asset_job_logs(fx: Fixture, service: JobService) -> None:
+    job = service.run(submit(service, fx, "editor", ["#102"], fmt="orig").id)
+    entries = service.asset_logs(fx.acme, fx.handle("#102"))
+    assert any(j.id == job.id and e.log_type == "ExportSuccess" for j, e in entries)
+    assert service.asset_logs(fx.globex, fx.handle("#102")) == []
+
+
+def test_retention_deletes_outputs_and_keeps_logs(fx: Fixture, service: JobService) -> None:
+    from datetime import datetime, timedelta
+
+    job = service.run(submit(service, fx, "editor", ["#102"], fmt="orig").id)
+    assert service.purge() == [] or job.id not in service.purge()
+    later = datetime.now() + timedelta(days=8)
+    assert job.id in service.purge(now=later)
+    assert (
+        not service.output_dir(job).exists()
+        and not service.output_dir(job).with_suffix(".zip").exists()
+    )
+    assert service.details(job.id)  # logs stay

@@ -52,6 +52,7 @@ def _fails_cleanly(fn: F) -> F:
 def _service() -> JobService:
     service = JobService(Catalog(Settings.load()))
     service.recover()  # a job a crashed run left behind is finished first
+    service.purge()  # outputs past their retention go
     return service
 
 
@@ -251,10 +252,21 @@ def jobs_download(handle: str, company: str, output: Path) -> None:
     job = _company_job(service, company, handle)
     package = service.output_dir(job).with_suffix(".zip")
     if not package.is_file():
-        raise IpsFault(30001, "the job has no package (not finished, or expired)")
+        expired = job.state == "Done"
+        raise IpsFault(
+            30001, "the job's outputs expired" if expired else "the job has not finished"
+        )
     target = output / f"{job.name}.zip" if output.is_dir() else output
     shutil.copyfile(package, target)
     out.print(f"wrote {target}", markup=False)
+
+
+@jobs_group.command("purge")
+@_fails_cleanly
+def jobs_purge() -> None:
+    """Delete outputs older than retention_days (also done at every start); logs stay."""
+    purged = _service().purge()
+    out.print(f"outputs of {len(purged)} jobs deleted", markup=False)
 
 
 for _action in ("stop", "pause", "resume", "delete"):

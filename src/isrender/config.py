@@ -28,7 +28,7 @@ from isrender.errors import IsRenderError
 __all__ = ["ConfigError", "Settings"]
 
 _KEYS = ("data_dir", "database_url", "macro_files", "strict_role_lists", "mail_transport",
-         "smtp_host", "smtp_port", "mail_from", "export_workers")  # fmt: skip
+         "smtp_host", "smtp_port", "mail_from", "export_workers", "retention_days")  # fmt: skip
 
 
 class ConfigError(IsRenderError):
@@ -45,6 +45,7 @@ class Settings:
     smtp_host: str = "localhost"
     smtp_port: int = 25
     mail_from: str = "isrender@localhost"
+    retention_days: float = 7.0  # outputs of finished jobs are deleted after this (logs stay)
     export_workers: int = 3  # measured on 2 cores: 1 -> 0.85x, 2 -> 1.56x, 3 -> 1.66x, 4 -> 1.66x
 
     @property
@@ -93,4 +94,5 @@ class Settings:
             smtp_port=int(str(values.get("smtp_port", 25))),
             mail_from=str(values.get("mail_from", "isrender@localhost")),
             export_workers=max(1, int(str(values.get("export_workers", 3)))),
+            retention_days=float(str(values.get("retention_days", 7))),
         )

@@ -8,9 +8,10 @@ it in the caller's thread. ``recover`` finishes jobs a crashed process left behi
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,9 @@ _LOCALE = re.compile(r"[a-z]{2}(-[A-Z]{2})?\Z")
 _BAD_NAME = re.compile(r"[|\x00-\x1f\x7f]")
 ACTIVE = ("New", "WaitingCoordinator", "Running", "Stopping")
 RUNNING = ("Running", "Stopping")
+# The reference's Get family is accepted in log-type filters as the Export family (§2.7.4).
+_GET_ALIASES = {"BeginGet": "BeginExport", "EndGet": "EndExport", "ReturnSuccess": "ExportSuccess",
+                "GetFailure": "ExportError"}  # fmt: skip
 _STOP = {"stop_requested": True, "state": "Stopping"}
 _ACTIONS: dict[str, dict[str, Any]] = {
     "stop": _STOP,
@@ -250,12 +254,55 @@ class JobService:
             query = select(Job).where(Job.company_id == company_id).order_by(Job.id.desc())
             return list(s.scalars(query).all())
 
-    def details(self, job_id: int, log_types: tuple[str, ...] = ()) -> list[JobLogEntry]:
+    def details(
+        self, job_id: int, log_types: tuple[str, ...] = (), page: int = 1, per_page: int = 0
+    ) -> list[JobLogEntry]:
+        """Log entries in order; ``log_types`` filters (``BeginGet`` matches ``BeginExport``,
+        and so on, §2.7.4); ``per_page`` (at most 1000) and ``page`` page them."""
+        return self.details_page(job_id, log_types, page, per_page)[0]
+
+    def details_page(
+        self, job_id: int, log_types: tuple[str, ...] = (), page: int = 1, per_page: int = 0
+    ) -> tuple[list[JobLogEntry], int]:
+        """The page and the total number of matching rows (``detailTotalRows``)."""
+        types = tuple(_GET_ALIASES.get(t, t) for t in log_types)
         with self.catalog.session() as s:
             query = select(JobLogEntry).where(JobLogEntry.job_id == job_id)
-            if log_types:
-                query = query.where(JobLogEntry.log_type.in_(log_types))
-            return list(s.scalars(query.order_by(JobLogEntry.id)).all())
+            if types:
+                query = query.where(JobLogEntry.log_type.in_(types))
+            rows = list(s.scalars(query.order_by(JobLogEntry.id)).all())
+        if per_page:
+            size = min(per_page, 1000)
+            return rows[(max(page, 1) - 1) * size : max(page, 1) * size], len(rows)
+        return rows, len(rows)
+
+    def asset_logs(self, company_id: int, asset_handle: str) -> list[tuple[Job, JobLogEntry]]:
+        """Every log entry about one asset across the company's jobs (getAssetJobLogs)."""
+        with self.catalog.session() as s:
+            query = (
+                select(Job, JobLogEntry)
+                .join(JobLogEntry, JobLogEntry.job_id == Job.id)
+                .where(Job.company_id == company_id, JobLogEntry.asset_handle == asset_handle)
+                .order_by(JobLogEntry.id)
+            )
+            return [(job, entry) for job, entry in s.execute(query).all()]
+
+    def purge(self, now: datetime | None = None) -> list[int]:
+        """Delete the outputs of jobs that ended more than ``retention_days`` ago (§2.8.9);
+        their logs stay. Returns the ids of the jobs whose outputs went."""
+        days = self.catalog.settings.retention_days
+        limit = (now or datetime.now()) - timedelta(days=days)
+        with self.catalog.session() as s:
+            old = s.scalars(select(Job).where(Job.end_date.is_not(None), Job.end_date < limit))
+            expired = list(old.all())
+        purged = []
+        for job in expired:
+            folder = self.output_dir(job)
+            if folder.exists() or folder.with_suffix(".zip").exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.with_suffix(".zip").unlink(missing_ok=True)
+                purged.append(job.id)
+        return purged
 
     def output_dir(self, job: Job) -> Path:
         return self.outputs / str(job.id)
