@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
+from isrender.cli_support import out, reports_errors
 from isrender.commands import CommandSpec, all_commands, lookup
 from isrender.encode import output_format
-from isrender.errors import IsRenderError, ModifierError, closest
+from isrender.errors import IsRenderError, closest
 from isrender.explain import ast_data, command_data, request_data, value_data
 from isrender.language import Command, ModifierString, Nested, parse, serialize
 from isrender.macros import MacroRegistry, expand
@@ -31,35 +29,6 @@ from isrender.request import BoundCommand, ImageRequest, bind, iter_commands
 __all__ = ["main"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _reports_errors(fn: F) -> F:
-    """Turn expected errors into exit 2 with the caret rendering, anything else into exit 1."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ModifierError as exc:
-            err.print("[bold red]error:[/] ", end="")
-            err.out(exc.render())
-            sys.exit(2)
-        except IsRenderError as exc:
-            err.print(f"[bold red]error:[/] {exc.public_message}")
-            sys.exit(2)
-        except click.exceptions.Exit:
-            raise
-        except Exception as exc:  # the last line of defence: no traceback for users
-            if os.environ.get("ISRENDER_DEBUG"):
-                raise
-            err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}")
-            err.print("set ISRENDER_DEBUG=1 for a traceback, and please report it")
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _print_json(data: Any) -> None:
@@ -78,7 +47,7 @@ def main() -> None:
 @main.command("parse")
 @click.argument("modifiers")
 @click.option("--json", "as_json", is_flag=True, help="Print the AST as JSON.")
-@_reports_errors
+@reports_errors
 def parse_cmd(modifiers: str, as_json: bool) -> None:
     """Parse MODIFIERS and print the syntax tree (no command checks)."""
     ast = parse(modifiers)
@@ -160,7 +129,7 @@ def _run_pipeline(
 @click.argument("modifiers")
 @_pipeline_options
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@_reports_errors
+@reports_errors
 def check_cmd(modifiers: str, as_json: bool, **pipeline: Any) -> None:
     """Check MODIFIERS: exit 0 when valid, 2 with the error, its position and a hint."""
     _, _, request = _run_pipeline(modifiers, **pipeline)
@@ -177,7 +146,7 @@ def check_cmd(modifiers: str, as_json: bool, **pipeline: Any) -> None:
 @click.argument("arguments", nargs=-1, required=True, metavar="[SRC] MODIFIERS")
 @_pipeline_options
 @click.option("--json", "as_json", is_flag=True, help="Print every stage as JSON.")
-@_reports_errors
+@reports_errors
 def explain_cmd(arguments: tuple[str, ...], as_json: bool, **pipeline: Any) -> None:
     """Show every stage for MODIFIERS: syntax tree, expansion, bound request by scope, and,
     given a source image SRC, the render plan."""
@@ -243,7 +212,7 @@ def _plan_for(source: str, request: ImageRequest) -> RenderPlan:
     help="Output file, or a directory (the name then comes from SOURCE and fmt).",
 )
 @_pipeline_options
-@_reports_errors
+@reports_errors
 def convert_cmd(source: str, modifiers: str, output: str, **pipeline: Any) -> None:
     """Render SOURCE with MODIFIERS and write the result to OUTPUT."""
     from isrender.renderer import render_request
@@ -294,7 +263,7 @@ def _short(data: Any) -> str:
 @main.command("commands")
 @click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
-@_reports_errors
+@reports_errors
 def commands_cmd(name: str | None, as_json: bool) -> None:
     """List every IS command, or describe NAME (from the same table binding uses)."""
     if name is None:

@@ -5,41 +5,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from isrender.catalog import Catalog, Role, asset_handle, company_handle, export_class
 from isrender.catalog.handles import format_handle, user_handle
+from isrender.cli_support import out, reports_errors
 from isrender.config import Settings
-from isrender.errors import IpsFault, IsRenderError
+from isrender.errors import IsRenderError
 
 __all__ = ["register"]
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 ROLES = [r.value for r in Role]
 
 
 def _catalog() -> Catalog:
     return Catalog(Settings.load())
-
-
-def _fails_cleanly(fn: F) -> F:
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (IsRenderError, IpsFault) as exc:
-            err.print(f"[bold red]error:[/] {exc.public_message}")
-            raise SystemExit(2) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _company_id(catalog: Catalog, ref: str) -> int:
@@ -52,7 +37,7 @@ def catalog_group() -> None:
 
 
 @catalog_group.command("init")
-@_fails_cleanly
+@reports_errors
 def init_cmd() -> None:
     """Create the data directory and the catalog database (safe to run again)."""
     catalog = _catalog()
@@ -67,7 +52,7 @@ def company_group() -> None:
 @company_group.command("add")
 @click.argument("name")
 @click.option("--root-path", default=None, help="Folder tree root (default: NAME/).")
-@_fails_cleanly
+@reports_errors
 def company_add(name: str, root_path: str | None) -> None:
     company = _catalog().add_company(name, root_path)
     out.print(f"{company_handle(company.id)}  {company.name}  root {company.root_path}")
@@ -83,7 +68,7 @@ def user_group() -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--role", type=click.Choice(ROLES), default=Role.IPS_USER.value, show_default=True)
 @click.option("--company", "companies", multiple=True, help="Company name or handle; repeat.")
-@_fails_cleanly
+@reports_errors
 def user_add(email: str, password: str, role: str, companies: tuple[str, ...]) -> None:
     catalog = _catalog()
     memberships = tuple((_company_id(catalog, c), None) for c in companies)
@@ -96,7 +81,7 @@ def user_add(email: str, password: str, role: str, companies: tuple[str, ...]) -
 @click.option("--company", required=True, help="Company name or handle.")
 @click.option("--folder", default="", help="Destination folder, relative to the company root.")
 @click.option("--no-overwrite", is_flag=True, help="Skip files whose asset name exists.")
-@_fails_cleanly
+@reports_errors
 def upload_cmd(paths: tuple[Path, ...], company: str, folder: str, no_overwrite: bool) -> None:
     """Upload files and directories (sub-folders kept) as assets."""
     catalog = _catalog()
@@ -120,7 +105,7 @@ def assets_group() -> None:
 
 @assets_group.command("list")
 @click.option("--company", required=True)
-@_fails_cleanly
+@reports_errors
 def assets_list(company: str) -> None:
     catalog = _catalog()
     table = Table("handle", "name", "type", "folder", "file", "size", "export", box=None)
@@ -135,7 +120,7 @@ def assets_list(company: str) -> None:
 @assets_group.command("show")
 @click.argument("handle")
 @click.option("--company", required=True)
-@_fails_cleanly
+@reports_errors
 def assets_show(handle: str, company: str) -> None:
     catalog = _catalog()
     asset = catalog.asset(_company_id(catalog, company), handle)
@@ -162,7 +147,7 @@ def presets_group() -> None:
 @click.argument("name")
 @click.argument("definition")
 @click.option("--company", required=True)
-@_fails_cleanly
+@reports_errors
 def presets_add(name: str, definition: str, company: str) -> None:
     catalog = _catalog()
     preset = catalog.save_preset(_company_id(catalog, company), name, definition)
@@ -172,7 +157,7 @@ def presets_add(name: str, definition: str, company: str) -> None:
 
 @presets_group.command("list")
 @click.option("--company", required=True)
-@_fails_cleanly
+@reports_errors
 def presets_list(company: str) -> None:
     catalog = _catalog()
     for preset in catalog.presets(_company_id(catalog, company)):

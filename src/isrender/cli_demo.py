@@ -12,15 +12,14 @@ import tempfile
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from isrender.catalog import Catalog, Role
+from isrender.cli_support import out
 from isrender.config import Settings
 from isrender.jobs import JobService
 
 __all__ = ["register"]
 
-out = Console(highlight=False, soft_wrap=True)
 EXAMPLE_MACROS = Path(__file__).resolve().parents[2] / "examples" / "macros.toml"
 
 

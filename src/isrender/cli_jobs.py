@@ -11,42 +11,24 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from isrender.catalog import Catalog
 from isrender.catalog.models import User
+from isrender.cli_support import out, reports_errors
 from isrender.config import Settings
-from isrender.errors import IpsFault, IsRenderError
+from isrender.errors import IpsFault
 from isrender.jobs import Job, JobService, job_handle, outcome
 from isrender.jobs.export import EMAIL_SETTINGS
 
 __all__ = ["print_job_log", "register"]
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _fails_cleanly(fn: F) -> F:
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except IpsFault as fault:
-            err.print(f"[bold red]{fault.fault} {fault.code}:[/] {fault.reason}", markup=True)
-            raise SystemExit(2) from None
-        except IsRenderError as exc:
-            err.print(f"[bold red]error:[/] {exc.public_message}")
-            raise SystemExit(2) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _service() -> JobService:
@@ -86,7 +68,7 @@ _COMPANY = click.option("--company", required=True, help="Company name or handle
 @click.option("--name", "job_name", default="export", show_default=True, help="Job name.")
 @click.option("--on-behalf-of", default=None, help="userHandle: who gets the e-mail (admins).")
 @click.option("--wait/--no-wait", default=True, help="Run now with a progress bar (default).")
-@_fails_cleanly
+@reports_errors
 def export_cmd(
     handles: tuple[str, ...],
     company: str,
@@ -172,7 +154,7 @@ def _company_job(service: JobService, company: str, handle: str) -> Job:
 
 @jobs_group.command("list")
 @_COMPANY
-@_fails_cleanly
+@reports_errors
 def jobs_list(company: str) -> None:
     service = _service()
     table = Table("job", "state", "outcome", "S", "E", "W", "D", "C", "T", box=None)
@@ -186,7 +168,7 @@ def jobs_list(company: str) -> None:
 @jobs_group.command("show")
 @click.argument("handle")
 @_COMPANY
-@_fails_cleanly
+@reports_errors
 def jobs_show(handle: str, company: str) -> None:
     service = _service()
     job = _company_job(service, company, handle)
@@ -208,7 +190,7 @@ def jobs_show(handle: str, company: str) -> None:
 @jobs_group.command("log")
 @click.argument("handle")
 @_COMPANY
-@_fails_cleanly
+@reports_errors
 def jobs_log(handle: str, company: str) -> None:
     service = _service()
     print_job_log(service, _company_job(service, company, handle))
@@ -217,7 +199,7 @@ def jobs_log(handle: str, company: str) -> None:
 @jobs_group.command("run")
 @click.argument("handle")
 @_COMPANY
-@_fails_cleanly
+@reports_errors
 def jobs_run(handle: str, company: str) -> None:
     """Run a queued job now (in this process)."""
     service = _service()
@@ -230,7 +212,7 @@ def jobs_run(handle: str, company: str) -> None:
 def _control(action: str) -> click.Command:
     @click.argument("handle")
     @_COMPANY
-    @_fails_cleanly
+    @reports_errors
     def command(handle: str, company: str) -> None:
         service = _service()
         job = _company_job(service, company, handle)
@@ -245,7 +227,7 @@ def _control(action: str) -> click.Command:
 @click.argument("handle")
 @_COMPANY
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("."))
-@_fails_cleanly
+@reports_errors
 def jobs_download(handle: str, company: str, output: Path) -> None:
     """Copy the job's ZIP package to OUTPUT (a file or a directory)."""
     service = _service()
@@ -262,7 +244,7 @@ def jobs_download(handle: str, company: str, output: Path) -> None:
 
 
 @jobs_group.command("purge")
-@_fails_cleanly
+@reports_errors
 def jobs_purge() -> None:
     """Delete outputs older than retention_days (also done at every start); logs stay."""
     purged = _service().purge()

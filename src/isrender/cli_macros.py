@@ -5,16 +5,14 @@ from __future__ import annotations
 import sys
 
 import click
-from rich.console import Console
 from rich.table import Table
 
+from isrender.cli_support import err, out
 from isrender.errors import IsRenderError, closest
 from isrender.macros import Macro, MacroRegistry
 
 __all__ = ["register"]
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 _FILES = click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False)
