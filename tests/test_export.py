@@ -305,3 +305,19 @@ def test_retention_deletes_outputs_and_keeps_logs(fx: Fixture, service: JobServi
         and not service.output_dir(job).with_suffix(".zip").exists()
     )
     assert service.details(job.id)  # logs stay
+
+
+def test_corrupt_image_fails_its_entry_only(fx: Fixture, service: JobService) -> None:
+    """A truncated JPEG uploads (its header is fine) and fails at conversion, per entry."""
+    corpus = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "bad"
+    if not (corpus / "truncated.jpg").is_file():
+        pytest.skip("../shared/corpus is absent")
+    (entry,) = fx.catalog.upload(fx.acme, [corpus / "truncated.jpg"], "products")
+    assert entry.status in ("UploadSuccess", "FileUpdated")
+    job = service.run(service.submit(user(fx, "editor"), "c|1", "corrupt", {
+        "assetHandleArray": [f"a|{entry.asset_id}", fx.handle("#102")], "fmt": "convert",
+        "is_modifier": "&fmt=png&wid=100"}).id)  # fmt: skip
+    assert (job.success, job.errors) == (1, 1)
+    (error,) = service.details(job.id, ("ExportError",))
+    assert error.message.startswith("Conversion failed: products/truncated.jpg")
+    assert error.fault_code == 30000 and "/shared/" not in error.message
