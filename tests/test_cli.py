@@ -146,14 +146,17 @@ def test_catalog_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     pyvips = __import__("pyvips")
     monkeypatch.setenv("ISRENDER_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.chdir(tmp_path)
-    pyvips.Image.black(30, 20).bandjoin([0, 0]).cast("uchar").jpegsave(str(tmp_path / "a.jpg"))
+    black = pyvips.Image.black(30, 20).bandjoin([0, 0]).cast("uchar")
+    black.jpegsave(str(tmp_path / "a.jpg"))
     (tmp_path / "notes.txt").write_text("not an image")
     assert run("catalog", "init")[0] == 0
     assert "c|1  Acme  root Acme/" in run("company", "add", "Acme")[1]
     code, out, _ = run("user", "add", "e@acme.example", "--password", "pw", "--company", "Acme")
     assert code == 0 and "u|1|e@acme.example  IpsUser" in out
-    code, out, _ = run("upload", "--company", "Acme", "--folder", "products", "a.jpg", "notes.txt")
+    upload = ("upload", "--company", "Acme", "--user", "e@acme.example", "--password", "pw")
+    code, out, _ = run(*upload, "--folder", "products", "a.jpg", "notes.txt")
     assert code == 2 and "UploadSuccess" in out and "not a file type IPS stores" in out
+    assert "j|1||upload|1: 2 files, 1 errors" in out
     code, out, _ = run("assets", "list", "--company", "c|1")
     assert code == 0 and "a|1" in out and "products/" in out and "30x20" in out
     code, out, _ = run("assets", "show", "a|1", "--company", "Acme")
@@ -176,7 +179,8 @@ def test_export_and_jobs_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     image.jpegsave(str(tmp_path / "fileToExport.jpg"))
     run("company", "add", "Acme")
     run("user", "add", "e@acme.example", "--password", "pw", "--company", "Acme")
-    run("upload", "--company", "Acme", "--folder", "products", "fileToExport.jpg")
+    run("upload", "--company", "Acme", "--user", "e@acme.example", "--folder", "products",
+        "fileToExport.jpg")  # fmt: skip
     run("presets", "add", "test", "fmt=tif", "--company", "Acme")
     code, out, _ = run("export", "a|1", "a|99", "--company", "Acme", "--user", "e@acme.example",
                        "--convert", "--modifier", "&fmt=png", "--macro", "$test$")  # fmt: skip
@@ -190,7 +194,7 @@ def test_export_and_jobs_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     code, out, _ = run("export", "a|1", "--company", "Acme", "--user", "e@acme.example",
                        "--orig", "--no-wait", "--name", "later")  # fmt: skip
     handle = out.split()[-1]
-    assert code == 0 and handle.startswith("j|1||later|")
+    assert code == 0 and handle.startswith("j|1||later|")  # the upload was job 1
     assert "later" in run("jobs", "list", "--company", "Acme")[1]
     assert "pause requested" in run("jobs", "pause", handle, "--company", "Acme")[1]
     run("jobs", "resume", handle, "--company", "Acme")

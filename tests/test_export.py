@@ -321,3 +321,27 @@ def test_corrupt_image_fails_its_entry_only(fx: Fixture, service: JobService) ->
     (error,) = service.details(job.id, ("ExportError",))
     assert error.message.startswith("Conversion failed: products/truncated.jpg")
     assert error.fault_code == 30000 and "/shared/" not in error.message
+
+
+def test_upload_is_a_job_with_upload_logs(fx: Fixture, service: JobService, tmp_path: Path) -> None:
+    good = tmp_path / "newshot.png"
+    pyvips.Image.black(20, 10).bandjoin([0, 0]).cast("uchar").pngsave(str(good))
+    (tmp_path / "notes.txt").write_text("no image")
+    job = service.upload(user(fx, "editor"), "c|1", [good, tmp_path / "notes.txt"], "incoming")
+    assert (job.type, job.state, job.total, job.success, job.errors) == (
+        "UploadPost",
+        "Done",
+        2,
+        1,
+        1,
+    )
+    kinds = [e.log_type for e in service.details(job.id)]
+    assert kinds == ["BeginUpload", "UploadSuccess", "UploadError", "EndUpload"]
+    again = service.upload(user(fx, "editor"), "c|1", [good], "incoming", overwrite=False)
+    assert [e.log_type for e in service.details(again.id)][1] == "DuplicateSkipped"
+    with pytest.raises(IpsFault) as info:
+        service.upload(user(fx, "viewer"), "c|1", [good])
+    assert info.value.code == 20003  # ImagePortalUser may not upload
+    with pytest.raises(IpsFault) as outsider:
+        service.upload(user(fx, "outsider"), "c|1", [good])
+    assert outsider.value.code == 20006

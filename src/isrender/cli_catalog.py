@@ -79,22 +79,28 @@ def user_add(email: str, password: str, role: str, companies: tuple[str, ...]) -
 @click.command("upload")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--company", required=True, help="Company name or handle.")
+@click.option("--user", "email", required=True, help="Upload as this user (e-mail).")
+@click.option("--password", envvar="ISRENDER_PASSWORD", default=None,
+              help="The user's password (or ISRENDER_PASSWORD; else a prompt).")  # fmt: skip
 @click.option("--folder", default="", help="Destination folder, relative to the company root.")
 @click.option("--no-overwrite", is_flag=True, help="Skip files whose asset name exists.")
 @reports_errors
-def upload_cmd(paths: tuple[Path, ...], company: str, folder: str, no_overwrite: bool) -> None:
-    """Upload files and directories (sub-folders kept) as assets."""
-    catalog = _catalog()
-    entries = catalog.upload(_company_id(catalog, company), list(paths), folder,
-                             overwrite=not no_overwrite)  # fmt: skip
-    table = Table("file", "result", "asset", "type", "message", box=None)
-    for e in entries:
-        handle = asset_handle(e.asset_id) if e.asset_id else ""
-        table.add_row(e.source, e.status, handle, e.asset_type or "", e.message)
+def upload_cmd(paths: tuple[Path, ...], company: str, email: str, password: str | None,
+               folder: str, no_overwrite: bool) -> None:  # fmt: skip
+    """Upload files and directories (sub-folders kept) as assets, in one upload job."""
+    from isrender.jobs import JobService, job_handle
+
+    service = JobService(_catalog())
+    if password is None:
+        password = click.prompt(f"password for {email}", hide_input=True)
+    caller = service.catalog.authenticate(email, password)
+    job = service.upload(caller, company, list(paths), folder, overwrite=not no_overwrite)
+    table = Table("result", "asset", "message", box=None)
+    for entry in service.details(job.id):
+        table.add_row(entry.log_type, entry.asset_handle or "", entry.message)
     out.print(table)
-    failed = sum(e.status == "UploadError" for e in entries)
-    out.print(f"{len(entries)} files, {failed} errors")
-    if failed:
+    out.print(f"{job_handle(job)}: {job.total} files, {job.errors} errors", markup=False)
+    if job.errors:
         raise SystemExit(2)
 
 

@@ -166,6 +166,50 @@ class JobService:
             candidate = f"{name}-{n}"
         return candidate
 
+    # ---- upload (an UploadPostJob-like job, §1.9) -------------------------------------------
+
+    def upload(
+        self, caller: User, company_ref: str, paths: list[Path], folder: str = "",
+        *, overwrite: bool = True, job_name: str = "upload",
+    ) -> Job:  # fmt: skip
+        """Upload files and folders as one job with upload logs: BeginUpload, one
+        UploadSuccess / FileUpdated / DuplicateSkipped / UploadError per file, EndUpload."""
+        company = self.catalog.company(company_ref)
+        if company is None:
+            raise IpsFault(20000, "companyHandle does not name a company")
+        role = self.catalog.effective_role(caller, company.id)
+        if role is None:
+            raise IpsFault(20006, "not an active member of the company")
+        if not allowed(role, Operation.UPLOAD):
+            raise IpsFault(20003, f"role {role.value} may not upload")
+        with self.catalog.session() as s:
+            job = Job(company_id=company.id, name=self._unique(company.id, job_name),
+                      original_name=job_name, type="UploadPost", submit_user_id=caller.id,
+                      recipient_user_id=caller.id, state="Running", start_date=datetime.now(),
+                      params={"destFolder": folder, "overwrite": overwrite})  # fmt: skip
+            s.add(job)
+        entries = self.catalog.upload(company.id, paths, folder, overwrite=overwrite,
+                                      user_id=caller.id)  # fmt: skip
+        rows: list[tuple[str, str, str | None]] = [("BeginUpload", "Upload has begun", None)]
+        for e in entries:
+            handle = f"a|{e.asset_id}" if e.asset_id else None
+            rows.append((e.status, e.message or f"{e.source} ({e.asset_type})", handle))
+        kinds = ("UploadSuccess", "FileUpdated", "DuplicateSkipped", "UploadError")
+        counts = {status: sum(e.status == status for e in entries) for status in kinds}
+        with self.catalog.session() as s:
+            for log_type, message, handle in rows:
+                s.add(JobLogEntry(job_id=job.id, log_type=log_type, message=message,
+                                  asset_handle=handle))  # fmt: skip
+            summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+            s.add(JobLogEntry(job_id=job.id, log_type="EndUpload", message=summary or "nothing"))
+            row = s.get(Job, job.id)
+            assert row is not None
+            row.state, row.end_date, row.total = "Done", datetime.now(), len(entries)
+            row.success = counts["UploadSuccess"] + counts["FileUpdated"]
+            row.errors, row.duplicates = counts["UploadError"], counts["DuplicateSkipped"]
+            row.processed = len(entries)
+        return self.job(job.id)
+
     # ---- running --------------------------------------------------------------------------
 
     def run(self, job_id: int) -> Job:
