@@ -156,6 +156,7 @@ def _company_job(service: JobService, company: str, handle: str) -> Job:
 @_COMPANY
 @reports_errors
 def jobs_list(company: str) -> None:
+    """Jobs of COMPANY, newest first, with their counters (S E W D C T)."""
     service = _service()
     table = Table("job", "state", "outcome", "S", "E", "W", "D", "C", "T", box=None)
     for job in service.jobs(service.catalog.require_company(company).id):
@@ -170,6 +171,7 @@ def jobs_list(company: str) -> None:
 @_COMPANY
 @reports_errors
 def jobs_show(handle: str, company: str) -> None:
+    """One job: names, state, outcome, dates, parameters, where its outputs are."""
     service = _service()
     job = _company_job(service, company, handle)
     fields = {
@@ -192,6 +194,7 @@ def jobs_show(handle: str, company: str) -> None:
 @_COMPANY
 @reports_errors
 def jobs_log(handle: str, company: str) -> None:
+    """The job log: every entry with its asset, message and fault code."""
     service = _service()
     print_job_log(service, _company_job(service, company, handle))
 

@@ -108,6 +108,8 @@ class Catalog:
         Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.files = FileStore(settings.originals_dir)
+        self._base_macros: MacroRegistry | None = None
+        self._base_stamp: tuple[int, ...] = ()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -425,8 +427,16 @@ class Catalog:
         with self.session() as s:
             return self._registry(s, company_id)
 
+    def _server_macros(self) -> MacroRegistry:
+        """The server-wide macro files, loaded once and again only when one changes."""
+        stamp = tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in self.settings.macro_files)
+        if self._base_macros is None or self._base_stamp != stamp:
+            self._base_macros = MacroRegistry.from_files(*self.settings.macro_files)
+            self._base_stamp = stamp
+        return self._base_macros
+
     def _registry(self, s: Session, company_id: int) -> MacroRegistry:
-        base = MacroRegistry.from_files(*self.settings.macro_files)
+        base = self._server_macros()
         presets = s.scalars(
             select(ImageFormat).where(ImageFormat.company_id == company_id).order_by(ImageFormat.id)
         ).all()
