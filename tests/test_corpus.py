@@ -10,7 +10,6 @@ import io
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -136,15 +135,20 @@ def test_interlaced_png_decodes_like_the_plain_one() -> None:
     ],
     ids=lambda v: v[1] if isinstance(v, tuple) else v.__name__,
 )
-def test_bad_files_are_refused_fast_with_the_right_error(
-    name: tuple[str, str], error: type[Exception]
+def test_bad_files_are_refused_with_the_right_error(
+    name: tuple[str, str], error: type[Exception], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    started = time.perf_counter()
+    """Bombs are refused from the header: the decoder is never started for them."""
+    if error is errors.SourceTooLargeError:
+
+        def no_decoding(*_: object) -> None:
+            raise AssertionError("the source was decoded")
+
+        monkeypatch.setattr("isrender.renderer._load", no_decoding)
     for modifiers in ("wid=200", "scl=1"):
         with pytest.raises(error) as info:
             isrender.render(corpus(*name), modifiers)
         assert str(info.value) and "/" not in str(info.value)  # public: no paths
-    assert time.perf_counter() - started < 2.0
 
 
 @pytest.fixture(scope="session")
@@ -176,7 +180,8 @@ print(json.dumps({"results": results, "peak_mb": peak}))
 
 def test_hostile_files_are_refused_without_large_memory(generated: Path) -> None:
     """Bombs (900 Mpx claimed) and truncated 24 Mpx JPEGs, in a fresh process: each refused
-    in under 2 s and the process peaks below 120 MB (the 1-bit bomb alone would need 0.9 GB)."""
+    with the right error and the process peaks below 120 MB (the 1-bit bomb alone would need
+    0.9 GB decoded)."""
     files = [
         generated / "bomb-30000x30000-1bit.png",
         generated / "bomb-30000x30000-claim.png",
@@ -200,7 +205,6 @@ def test_hostile_files_are_refused_without_large_memory(generated: Path) -> None
         "16384x16384.png": "SourceTooLargeError",
     }
     assert {k: v[0] for k, v in report["results"].items()} == expected
-    assert all(seconds < 2.0 for _, seconds in report["results"].values())
     assert report["peak_mb"] < 120, report
 
 
