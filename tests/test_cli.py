@@ -214,3 +214,30 @@ def test_demo_runs_the_seed_example(tmp_path: Path) -> None:
     assert code == 0
     assert "products/fileToExport.tiff" in out and "Asset type ImageSet is not supported" in out
     assert '[IPS] Export job "seed-example" PartiallyFailed' in out
+
+
+def test_scheduled_exports_and_the_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("pyvips")
+    pyvips = __import__("pyvips")
+    monkeypatch.setenv("ISRENDER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ISRENDER_PASSWORD", "pw")
+    monkeypatch.chdir(tmp_path)
+    pyvips.Image.black(20, 10).bandjoin([0, 0]).cast("uchar").jpegsave(str(tmp_path / "a.jpg"))
+    run("company", "add", "Acme")
+    run("user", "add", "e@acme.example", "--password", "pw", "--company", "Acme")
+    run("upload", "--company", "Acme", "--user", "e@acme.example", "a.jpg")
+    common = ("export", "a|1", "--company", "Acme", "--user", "e@acme.example", "--orig")
+    code, out, _ = run(*common, "--schedule", "0 0 2 * * ?", "--name", "nightly")
+    assert code == 0 and "scheduled: next run" in out
+    code, out, _ = run(*common, "--at", "2000-01-01 00:00:00", "--name", "past")
+    assert code == 0 and "scheduled" in out  # a time in the past fires at the next pass
+    code, out, _ = run(*common, "--no-wait", "--name", "queued")
+    assert "nightly" in run("jobs", "scheduled", "--company", "Acme")[1]
+    code, out, _ = run("jobs", "worker", "--once")
+    assert code == 0 and out.count("Succeeded") == 2  # the past one-shot and the queued job
+    nightly = next(line.split()[0] for line in run("jobs", "scheduled", "--company", "Acme")[1]
+                   .splitlines() if "nightly" in line)  # fmt: skip
+    code, out, _ = run("jobs", "execute", nightly, "--company", "Acme")
+    assert code == 0 and "InitiatingJobName" in out
+    code, _, err = run(*common, "--schedule", "every night")
+    assert code == 2 and "execSchedule" in err

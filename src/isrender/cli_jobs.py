@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -67,6 +68,8 @@ _COMPANY = click.option("--company", required=True, help="Company name or handle
 @click.option("--client-id", default="", help="Stored and echoed, never acted on.")
 @click.option("--name", "job_name", default="export", show_default=True, help="Job name.")
 @click.option("--on-behalf-of", default=None, help="userHandle: who gets the e-mail (admins).")
+@click.option("--at", "exec_time", type=click.DateTime(), default=None, help="execTime: once.")
+@click.option("--schedule", "exec_schedule", default=None, help="execSchedule: Quartz cron.")
 @click.option("--wait/--no-wait", default=True, help="Run now with a progress bar (default).")
 @reports_errors
 def export_cmd(
@@ -81,6 +84,8 @@ def export_cmd(
     client_id: str,
     job_name: str,
     on_behalf_of: str | None,
+    exec_time: datetime | None,
+    exec_schedule: str | None,
     wait: bool,
 ) -> None:
     """Submit an ExportJob for asset HANDLES (a|101 ...) of COMPANY."""
@@ -94,9 +99,12 @@ def export_cmd(
         "emailSetting": email_setting,
         "clientId": client_id,
     }
-    job = service.submit(caller, company, job_name, payload, user_ref=on_behalf_of)
+    job = service.submit(caller, company, job_name, payload, user_ref=on_behalf_of,
+                         exec_time=exec_time, exec_schedule=exec_schedule)  # fmt: skip
     out.print(f"submitted {job_handle(job)}", markup=False)
-    if wait:
+    if job.state == "Scheduled":
+        out.print(f"scheduled: next run {job.next_fire} (run 'isrender jobs worker')", markup=False)
+    elif wait:
         job = _run_with_progress(service, job)
         print_job_log(service, job)
         _print_outputs(service, job)
@@ -244,6 +252,47 @@ def jobs_download(handle: str, company: str, output: Path) -> None:
     target = output / f"{job.name}.zip" if output.is_dir() else output
     shutil.copyfile(package, target)
     out.print(f"wrote {target}", markup=False)
+
+
+@jobs_group.command("scheduled")
+@_COMPANY
+@reports_errors
+def jobs_scheduled(company: str) -> None:
+    """Scheduled jobs of COMPANY with their trigger state and next fire time."""
+    service = _service()
+    table = Table("job", "trigger", "next fire", "schedule", box=None)
+    for job in service.scheduled(service.catalog.require_company(company).id):
+        when = job.exec_schedule or f"once at {job.exec_time}"
+        table.add_row(job_handle(job), job.trigger_state, str(job.next_fire or ""), when)
+    out.print(table)
+
+
+@jobs_group.command("execute")
+@click.argument("handle")
+@_COMPANY
+@reports_errors
+def jobs_execute(handle: str, company: str) -> None:
+    """executeJob: one run of a scheduled job now; the schedule stays as it is."""
+    service = _service()
+    company_id = service.catalog.require_company(company).id
+    print_job_log(service, service.execute(company_id, handle, service.find))
+
+
+@jobs_group.command("worker")
+@click.option("--once", is_flag=True, help="One pass, then exit (for cron or tests).")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between passes.")
+@reports_errors
+def jobs_worker(once: bool, interval: float) -> None:
+    """Fire due schedules and run queued jobs (--no-wait exports), until interrupted."""
+    service = _service()
+    while True:
+        done = service.fire_due() + service.run_queued()
+        for job_id in done:
+            job = service.job(job_id)
+            out.print(f"{job_handle(job)}: {outcome(job)}", markup=False)
+        if once:
+            return
+        time.sleep(interval)
 
 
 @jobs_group.command("purge")

@@ -42,6 +42,13 @@ class Job(Base):
     duplicates: Mapped[int] = mapped_column(default=0)
     cancelled: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column(default=0)
+    # scheduling (§2.4): a scheduled job row fires run rows (parent_id) at next_fire
+    exec_time: Mapped[datetime | None]
+    exec_schedule: Mapped[str | None] = mapped_column(String(200))
+    trigger_state: Mapped[str] = mapped_column(String(20), default="None")
+    next_fire: Mapped[datetime | None]
+    held: Mapped[bool] = mapped_column(default=False)  # one firing held while Blocked
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"))
 
 
 class JobLogEntry(Base):

@@ -139,6 +139,10 @@ class Run:
         self.log("JobType", "Export")
         self.log("JobClient", socket.gethostname())
         self.log("TotalFileCount", str(self.job.total))
+        if self.job.parent_id is not None:  # a run of a schedule (or of executeJob)
+            with self.catalog.session() as s:
+                parent = s.get(Job, self.job.parent_id)
+            self.log("InitiatingJobName", parent.name if parent else "")
         fatal = self.recheck()
         if fatal:
             self.log("FatalError", fatal)

@@ -26,6 +26,7 @@ from isrender.jobs.export import validate_export
 from isrender.jobs.mail import LogTransport, SmtpTransport, Transport, compose_digest, should_send
 from isrender.jobs.models import Job, JobLogEntry
 from isrender.jobs.runner import Run
+from isrender.jobs.schedule import Scheduling, first_fire
 
 __all__ = ["JobService", "job_handle", "outcome"]
 
@@ -67,7 +68,7 @@ def severity(log_type: str) -> str:
 
 
 @dataclass
-class JobService:
+class JobService(Scheduling):
     catalog: Catalog
     transport: Transport | None = None
 
@@ -99,6 +100,8 @@ class JobService:
         description: str = "",
         locale: str = "",
         other_payloads: int = 0,
+        exec_time: datetime | None = None,
+        exec_schedule: str | None = None,
     ) -> Job:
         strict = self.catalog.settings.strict_role_lists
         company = self.catalog.company(company_ref) if company_ref else None
@@ -116,6 +119,8 @@ class JobService:
             raise IpsFault(20006, "not an active member of the company")
         recipient = self._recipient(caller, role, company.id, user_ref)
         name = self._check_name(job_name, description, locale, export, other_payloads)
+        scheduled = exec_time is not None or bool(exec_schedule)
+        fire = first_fire(exec_time, exec_schedule, datetime.now()) if scheduled else None
         registry = self.catalog.macro_registry(company.id)
         params = validate_export(export or {}, registry, f"c|{company.id}")
         with self.catalog.session() as s:
@@ -124,6 +129,9 @@ class JobService:
                       recipient_user_id=recipient.id, params=params.as_dict(),
                       description=description, locale=locale,
                       total=len(params.asset_handles))  # fmt: skip
+            if scheduled:
+                job.state, job.trigger_state, job.next_fire = "Scheduled", "Normal", fire
+                job.exec_time, job.exec_schedule = exec_time, exec_schedule or None
             s.add(job)
         return job
 
@@ -219,6 +227,12 @@ class JobService:
         Run(self.catalog, job, self.outputs, workers).execute(self._notify)
         return self.job(job_id)
 
+    def run_queued(self) -> list[int]:
+        """Run every queued job (submitted without running, e.g. ``export --no-wait``)."""
+        with self.catalog.session() as s:
+            queued = s.scalars(select(Job.id).where(Job.state == "New").order_by(Job.id)).all()
+        return [self.run(job_id).id for job_id in queued if job_id not in self._threads]
+
     def start(self, job_id: int) -> None:
         thread = threading.Thread(target=self.run, args=(job_id,), name=f"export-{job_id}")
         self._threads[job_id] = thread
@@ -258,7 +272,9 @@ class JobService:
         job = self.find(company_id, handle)
         if job is None:
             raise IpsFault(30001, "job not found")
-        if job.state == "Done":
+        if job.state == "Scheduled":
+            return self.control_schedule(job, action)
+        if job.state in ("Done", "Fired", "Deleted"):
             if action == "delete":
                 raise IpsFault(30001, "the job has finished")
             return job
