@@ -345,3 +345,19 @@ def test_upload_is_a_job_with_upload_logs(fx: Fixture, service: JobService, tmp_
     with pytest.raises(IpsFault) as outsider:
         service.upload(user(fx, "outsider"), "c|1", [good])
     assert outsider.value.code == 20006
+
+
+def test_x68_locale_is_recorded_and_english_is_the_fallback(
+    fx: Fixture, service: JobService
+) -> None:
+    """No French message catalog is installed: texts stay English, the locale is kept."""
+    editor = user(fx, "editor")
+    export = {
+        "assetHandleArray": [fx.handle("#102")],
+        "fmt": "orig",
+        "emailSetting": "JobCompletion",
+    }
+    job = service.run(service.submit(editor, "c|1", "x68", export, locale="fr-FR").id)
+    assert job.locale == "fr-FR"
+    (mail,) = service.transport.outbox  # type: ignore[union-attr]
+    assert mail.locale == "fr-FR" and "Succeeded" in mail.subject
