@@ -23,8 +23,8 @@ demo: $(STAMP)
 	$(BIN)/isrender explain 'wid=500&hei=500&fmt=webp&qlt=80,1&resMode=sharp2&op_usm=1,1,6,0&rotate=90&flip=lr'
 	@echo
 	@echo "== Mistakes, as a user sees them (exit 2 expected)"
-	-$(BIN)/isrender check 'wid=500&fmt=pjpg&qlt=85,1'
-	-$(BIN)/isrender check '$$veiw$$&wid=480' --macros examples/macros.toml
+	@$(BIN)/isrender check 'wid=500&fmt=pjpg&qlt=85,1' || echo "   -> exit $$? (invalid input, as expected)"
+	@$(BIN)/isrender check '$$veiw$$&wid=480' --macros examples/macros.toml || echo "   -> exit $$? (invalid input, as expected)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
