@@ -162,6 +162,9 @@ def test_catalog_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     code, out, _ = run("assets", "show", "a|1", "--company", "Acme")
     assert code == 0 and "fileName: a.jpg" in out
     assert run("assets", "show", "a|7", "--company", "Acme")[0] == 2
+    code, out, _ = run("assets", "set-modifier", "a|1", "--company", "Acme", "--modifier", "wid=10")
+    assert code == 0 and "Modifier 'wid=10'" in out
+    assert run("assets", "set-modifier", "a|1", "--company", "Acme", "--modifier", "$$")[0] == 2
     assert run("presets", "add", "test", "fmt=tif", "--company", "Acme")[0] == 0
     code, _, err = run("presets", "add", "bad", "$nope$", "--company", "Acme")
     assert code == 2 and "30001" in err

@@ -13,6 +13,8 @@ import pytest
 
 pyvips = pytest.importorskip("pyvips")
 
+from isrender.catalog import Role  # noqa: E402
+from isrender.catalog.models import Group  # noqa: E402
 from isrender.errors import IpsFault  # noqa: E402
 from isrender.jobs import JobService, job_handle, outcome  # noqa: E402
 from isrender.jobs.mail import LogTransport  # noqa: E402
@@ -361,3 +363,59 @@ def test_x68_locale_is_recorded_and_english_is_the_fallback(
     assert job.locale == "fr-FR"
     (mail,) = service.transport.outbox  # type: ignore[union-attr]
     assert mail.locale == "fr-FR" and "Succeeded" in mail.subject
+
+
+def _service_with(fx: Fixture, **settings: object) -> JobService:
+    from dataclasses import replace
+
+    catalog = type(fx.catalog)(replace(fx.catalog.settings, **settings))
+    return JobService(catalog, LogTransport())
+
+
+def test_flat_layout_drops_folders(fx: Fixture) -> None:
+    flat = _service_with(fx, export_layout="flat")
+    job = flat.run(submit(flat, fx, "editor", ["#102", "#104"], fmt="orig").id)
+    files = {p.name for p in flat.output_dir(job).iterdir() if p.is_file()}
+    assert files == {"shoe.jpg", "catalog2020.pdf", "manifest.json"}
+
+
+@pytest.mark.parametrize(
+    ("entry", "code"),
+    [("a|99999", 30001), ("#106", 30001), ("#112", 30001), ("#113", 30000)],
+)
+def test_strict_mode_checks_handles_at_submit(fx: Fixture, entry: str, code: int) -> None:
+    strict = _service_with(fx, validate_handles_at_submit=True)
+    with pytest.raises(IpsFault) as info:
+        submit(strict, fx, "editor", ["#102", entry], fmt="orig")
+    assert info.value.code == code
+    assert submit(strict, fx, "editor", ["#102", "#102"], fmt="orig").id  # duplicates: no fault
+
+
+def test_asset_permission_sets_stop_inheriting(fx: Fixture, service: JobService) -> None:
+    """contrib may read Acme/public/; an explicit Read deny on #111 overrides the folder."""
+    with fx.catalog.session() as s:
+        studio = s.query(Group).filter_by(name="Studio").one().id
+    contrib = user(fx, "contrib")
+    before = fx.catalog.asset(fx.acme, fx.handle("#111"))
+    assert before is not None and fx.catalog.can_read(contrib, Role.IMAGE_PORTAL_CONTRIB, before)
+    fx.catalog.set_asset_permission(fx.ids["#111"], studio, allowed=False)
+    job = service.run(submit(service, fx, "contrib", ["#111"], fmt="orig").id)
+    assert (job.success, job.errors) == (0, 1)
+    (error,) = service.details(job.id, ("ExportError",))
+    assert error.message.startswith("Read permission denied") and error.fault_code == 20009
+
+
+def test_asset_modifiers_wrap_the_conversion(fx: Fixture, service: JobService) -> None:
+    """§2.8.5: asset Modifier first, PostModifier last; the request wins over the Modifier."""
+    fx.catalog.set_asset_modifiers(fx.acme, fx.handle("#101"), "wid=100&fmt=gif", "hei=50")
+    try:
+        job = service.run(submit(service, fx, "editor", ["#101"], fmt="convert",
+                                 is_modifier="&fmt=png").id)  # fmt: skip
+        image = pyvips.Image.new_from_file(
+            str(service.output_dir(job) / "products/fileToExport.png")
+        )
+        assert image.height == 50  # PostModifier wins; fmt=png from the request beats gif
+        with pytest.raises(IpsFault):
+            fx.catalog.set_asset_modifiers(fx.acme, fx.handle("#101"), "wid=1&$$", None)
+    finally:
+        fx.catalog.set_asset_modifiers(fx.acme, fx.handle("#101"), "", "")

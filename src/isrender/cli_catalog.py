@@ -138,10 +138,28 @@ def assets_show(handle: str, company: str) -> None:
         "fileName": asset.file_name or "", "trashState": asset.trash_state,
         "size": f"{asset.width}x{asset.height}" if asset.width else "",
         "bytes": str(asset.file_size or ""), "sha256": asset.sha256 or "",
+        "Modifier": asset.modifier, "PostModifier": asset.post_modifier,
         "export class": export_class(asset.type, asset.sub_type).name,
     }  # fmt: skip
     for key, value in rows.items():
         out.print(f"{key:>13}: {value}", markup=False)
+
+
+@assets_group.command("set-modifier")
+@click.argument("handle")
+@click.option("--company", required=True)
+@click.option("--modifier", default=None, help="Catalog Modifier: before the request.")
+@click.option("--post-modifier", default=None, help="Catalog PostModifier: after the request.")
+@reports_errors
+def assets_set_modifier(
+    handle: str, company: str, modifier: str | None, post_modifier: str | None
+) -> None:
+    """Set an asset's Modifier / PostModifier (applied around every conversion of it)."""
+    catalog = _catalog()
+    asset = catalog.set_asset_modifiers(_company_id(catalog, company), handle, modifier,
+                                        post_modifier)  # fmt: skip
+    out.print(f"{asset_handle(asset.id)}  Modifier {asset.modifier!r}  "
+              f"PostModifier {asset.post_modifier!r}", markup=False)  # fmt: skip
 
 
 @click.group("presets")

@@ -28,7 +28,14 @@ from isrender.errors import IsRenderError
 __all__ = ["ConfigError", "Settings"]
 
 _KEYS = ("data_dir", "database_url", "macro_files", "strict_role_lists", "mail_transport",
-         "smtp_host", "smtp_port", "mail_from", "export_workers", "retention_days")  # fmt: skip
+         "smtp_host", "smtp_port", "mail_from", "export_workers", "retention_days",
+         "export_layout", "validate_handles_at_submit")  # fmt: skip
+
+
+def _flag(value: object) -> bool:
+    if isinstance(value, str):
+        return value.lower() in ("1", "true", "yes")
+    return bool(value)
 
 
 class ConfigError(IsRenderError):
@@ -46,6 +53,8 @@ class Settings:
     smtp_port: int = 25
     mail_from: str = "isrender@localhost"
     retention_days: float = 7.0  # outputs of finished jobs are deleted after this (logs stay)
+    export_layout: str = "folders"  # "flat" drops folder paths from output names (§2.8.8)
+    validate_handles_at_submit: bool = False  # strict mode of §2.8.3
     export_workers: int = 3  # measured on 2 cores: 1 -> 0.85x, 2 -> 1.56x, 3 -> 1.66x, 4 -> 1.66x
 
     @property
@@ -81,9 +90,7 @@ class Settings:
             if isinstance(raw_files, str)
             else [str(f) for f in raw_files]  # type: ignore[attr-defined]
         )
-        strict = values.get("strict_role_lists", False)
-        if isinstance(strict, str):
-            strict = strict.lower() in ("1", "true", "yes")
+        strict = _flag(values.get("strict_role_lists", False))
         return cls(
             data_dir=base / str(values.get("data_dir", "isrender-data")),
             database_url=str(values.get("database_url", "")),
@@ -95,4 +102,6 @@ class Settings:
             mail_from=str(values.get("mail_from", "isrender@localhost")),
             export_workers=max(1, int(str(values.get("export_workers", 3)))),
             retention_days=float(str(values.get("retention_days", 7))),
+            export_layout=str(values.get("export_layout", "folders")),
+            validate_handles_at_submit=_flag(values.get("validate_handles_at_submit", False)),
         )

@@ -239,6 +239,42 @@ class Catalog:
             s.add(Permission(group_id=group_id, folder_id=folder.id, is_allowed=allowed,
                              is_override=override, permission_type=permission_type))  # fmt: skip
 
+    def set_asset_permission(
+        self, asset_id: int, group_id: int, allowed: bool = True, override: bool = False,
+        permission_type: str = "Read",
+    ) -> None:  # fmt: skip
+        """setAssetPermissions: from now on the asset has its own set and stops inheriting
+        its folder's (§1.4.3)."""
+        with self.session() as s:
+            asset = s.get(Asset, asset_id)
+            if asset is None:
+                raise CatalogError("no such asset")
+            asset.has_permissions = True
+            s.add(Permission(group_id=group_id, asset_id=asset_id, is_allowed=allowed,
+                             is_override=override, permission_type=permission_type))  # fmt: skip
+
+    def set_asset_modifiers(
+        self, company_id: int, ref: str, modifier: str | None, post_modifier: str | None
+    ) -> Asset:
+        """The asset's catalog Modifier / PostModifier (checked: they must parse)."""
+        for text in (modifier, post_modifier):
+            if text:
+                try:
+                    parse(text)
+                except ModifierError as exc:
+                    raise IpsFault(30001, f"modifier: {exc.message}") from None
+        asset = self.asset(company_id, ref)
+        if asset is None:
+            raise CatalogError(f"asset {ref!r} not found")
+        with self.session() as s:
+            row = s.get(Asset, asset.id)
+            assert row is not None
+            if modifier is not None:
+                row.modifier = modifier
+            if post_modifier is not None:
+                row.post_modifier = post_modifier
+        return self.asset(company_id, ref)  # type: ignore[return-value]
+
     def can_read(self, user: User, role: Role, asset: Asset) -> bool:
         """§1.4.3: the asset's own set, else the nearest folder's with one, else none."""
         if role not in PORTAL:

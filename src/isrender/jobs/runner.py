@@ -306,8 +306,11 @@ class Run:
 
     def store(self, entry: Entry) -> None:
         """Name (collisions ignore case), write atomically, log, count, record."""
-        relative = unique_name(entry.relative, self.taken)
-        if relative != entry.relative:
+        wanted = entry.relative
+        if self.catalog.settings.export_layout == "flat":
+            wanted = wanted.rpartition("/")[2]
+        relative = unique_name(wanted, self.taken)
+        if relative != wanted:
             name = relative.rpartition("/")[2]
             entry.warnings.append(f"output renamed to {name} to avoid a name collision")
         target = self.folder / relative

@@ -25,7 +25,7 @@ from isrender.errors import IpsFault
 from isrender.jobs.export import validate_export
 from isrender.jobs.mail import LogTransport, SmtpTransport, Transport, compose_digest, should_send
 from isrender.jobs.models import Job, JobLogEntry
-from isrender.jobs.runner import Run
+from isrender.jobs.runner import EntryError, Run
 from isrender.jobs.schedule import Scheduling, first_fire
 
 __all__ = ["JobService", "job_handle", "outcome"]
@@ -123,6 +123,8 @@ class JobService(Scheduling):
         fire = first_fire(exec_time, exec_schedule, datetime.now()) if scheduled else None
         registry = self.catalog.macro_registry(company.id)
         params = validate_export(export or {}, registry, f"c|{company.id}")
+        if self.catalog.settings.validate_handles_at_submit:
+            self._strict_handles(caller, company.id, params.asset_handles, params.fmt)
         with self.catalog.session() as s:
             job = Job(company_id=company.id, name=self._unique(company.id, name),
                       original_name=name, submit_user_id=caller.id,
@@ -134,6 +136,21 @@ class JobService(Scheduling):
                 job.exec_time, job.exec_schedule = exec_time, exec_schedule or None
             s.add(job)
         return job
+
+    def _strict_handles(
+        self, caller: User, company_id: int, handles: tuple[str, ...], fmt: str
+    ) -> None:
+        """Strict mode (§2.8.3): the per-entry checks at submit; the first problem is a fault.
+        Duplicates are never a fault."""
+        probe = Job(id=0, company_id=company_id, name="", original_name="", total=len(handles),
+                    submit_user_id=caller.id, recipient_user_id=caller.id,
+                    params={"assetHandleArray": list(handles), "fmt": fmt})  # fmt: skip
+        run = Run(self.catalog, probe, self.outputs, 1)
+        for handle in dict.fromkeys(handles):
+            try:
+                run.prepare(handle)
+            except EntryError as error:
+                raise IpsFault(error.code, error.message) from None
 
     def _recipient(self, caller: User, role: Role, company_id: int, ref: str | None) -> User:
         if not ref:
