@@ -210,3 +210,49 @@ def test_invalid_presets_are_refused(fx: Fixture, definition: str, reason: str) 
 def test_company_names_are_unique(fx: Fixture) -> None:
     with pytest.raises(CatalogError, match="already exists"):
         fx.catalog.add_company("Acme")
+
+
+@pytest.mark.parametrize(
+    ("mode", "file", "folder", "replaces", "new_name"),
+    [
+        ("OverwriteFullName", "shoe.jpg", "products", True, None),
+        ("OverwriteFullName", "shoe.png", "products", False, "shoe-1"),
+        ("OverwriteFullName", "shoe.jpg", "other", False, "shoe-1"),
+        ("OverwriteAnyExt", "shoe.png", "products", True, None),
+        ("OverwriteAnyExt", "shoe.png", "other", False, "shoe-1"),
+        ("OverwriteFullNameAnyFolder", "shoe.jpg", "other", True, None),
+        ("OverwriteFullNameAnyFolder", "shoe.png", "other", False, "shoe-1"),
+        ("OverwriteAnyExtAnyFolder", "shoe.gif", "other", True, None),
+    ],
+)
+def test_overwrite_modes(
+    tmp_path: Path, mode: str, file: str, folder: str, replaces: bool, new_name: str | None
+) -> None:
+    """§1.2 overwriteMode, read literally (FullName/AnyExt; this folder/AnyFolder). A file that
+    does not replace an asset but whose name is taken gets a free name (names are unique)."""
+    import pyvips
+
+    from isrender.catalog import Catalog
+    from isrender.config import Settings
+
+    catalog = Catalog(Settings(data_dir=tmp_path / "data"))
+    company = catalog.add_company("Acme").id
+    catalog.set_overwrite_mode(company, mode)
+    image = pyvips.Image.black(8, 8).bandjoin([0, 0]).cast("uchar")
+    image.jpegsave(str(tmp_path / "shoe.jpg"))
+    (first,) = catalog.upload(company, [tmp_path / "shoe.jpg"], "products")
+    upload = tmp_path / "again" / file
+    upload.parent.mkdir()
+    image.write_to_file(str(upload))
+    (second,) = catalog.upload(company, [upload], folder)
+    if replaces:
+        assert (second.status, second.asset_id) == ("FileUpdated", first.asset_id)
+    else:
+        assert second.status == "UploadSuccess" and second.asset_id != first.asset_id
+        asset = catalog.asset(company, f"a|{second.asset_id}")
+        assert asset is not None and asset.name == new_name and new_name in second.message
+
+
+def test_overwrite_mode_must_be_known(fx: Fixture) -> None:
+    with pytest.raises(CatalogError, match="overwriteMode must be one of"):
+        fx.catalog.set_overwrite_mode(fx.acme, "Sometimes")

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from isrender.catalog import Catalog, Role, asset_handle, company_handle, export_class
 from isrender.catalog.handles import format_handle, user_handle
+from isrender.catalog.service import OVERWRITE_MODES
 from isrender.cli_support import out, reports_errors
 from isrender.config import Settings
 from isrender.errors import IsRenderError
@@ -56,6 +57,18 @@ def company_group() -> None:
 def company_add(name: str, root_path: str | None) -> None:
     company = _catalog().add_company(name, root_path)
     out.print(f"{company_handle(company.id)}  {company.name}  root {company.root_path}")
+
+
+@company_group.command("set")
+@click.argument("company")
+@click.option("--overwrite-mode", required=True, type=click.Choice(list(OVERWRITE_MODES)),
+              help="How uploads replace existing assets.")  # fmt: skip
+@reports_errors
+def company_set(company: str, overwrite_mode: str) -> None:
+    """Company settings (overwriteMode)."""
+    catalog = _catalog()
+    catalog.set_overwrite_mode(_company_id(catalog, company), overwrite_mode)
+    out.print(f"{company}: overwriteMode {overwrite_mode}", markup=False)
 
 
 @click.group("user")

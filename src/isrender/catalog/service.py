@@ -54,6 +54,10 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+OVERWRITE_MODES = ("OverwriteFullName", "OverwriteAnyExt", "OverwriteFullNameAnyFolder",
+                   "OverwriteAnyExtAnyFolder")  # fmt: skip
+
+
 class CatalogError(IsRenderError):
     """A catalog operation that cannot be done (duplicate name, unknown company, ...)."""
 
@@ -125,6 +129,16 @@ class Catalog:
             company = Company(name=name, root_path=root_path or f"{name}/")
             s.add(company)
         return company
+
+    def set_overwrite_mode(self, company_id: int, mode: str) -> None:
+        """CompanySettings.overwriteMode (§1.2): how uploads replace existing assets."""
+        if mode not in OVERWRITE_MODES:
+            raise CatalogError(f"overwriteMode must be one of {', '.join(OVERWRITE_MODES)}")
+        with self.session() as s:
+            company = s.get(Company, company_id)
+            if company is None:
+                raise CatalogError("no such company")
+            company.overwrite_mode = mode
 
     def company(self, ref: str) -> Company | None:
         """By handle (``c|1``) or by name."""
@@ -398,15 +412,16 @@ class Catalog:
                 return UploadEntry(path.name, "UploadError", message=exc.public_message)
             width, height = info.width, info.height
         stored = self.files.put(data)
-        name = path.stem
         with self.session() as s:
+            company = s.get(Company, company_id)
+            assert company is not None
             target = self._folder(s, company_id, folder, create=True)
-            existing = s.scalar(
-                select(Asset).where(Asset.company_id == company_id, Asset.name == name)
-            )
+            existing = _replaced_asset(s, company, target.id, path.name)
             if existing is not None and not overwrite:
                 return UploadEntry(path.name, "DuplicateSkipped", existing.id, existing.type,
-                                   f"an asset named {name!r} exists")  # fmt: skip
+                                   f"an asset named {existing.name!r} exists")  # fmt: skip
+            name = existing.name if existing else _free_name(s, company_id, path.stem)
+            message = "" if existing or name == path.stem else f"stored as asset {name!r}"
             asset = existing or Asset(company_id=company_id, name=name, created_by=user_id)
             asset.folder_id, asset.type, asset.file_name = target.id, asset_type, path.name
             asset.sha256, asset.file_size = stored.sha256, stored.size
@@ -414,7 +429,7 @@ class Catalog:
             s.add(asset)
             s.flush()
             status = "FileUpdated" if existing is not None else "UploadSuccess"
-            return UploadEntry(path.name, status, asset.id, asset_type)
+            return UploadEntry(path.name, status, asset.id, asset_type, message)
 
     # ---- presets (ImageFormat) used as macros -------------------------------------------------
 
@@ -478,3 +493,35 @@ class Catalog:
         ).all()
         entries = [MacroEntry(p.name, p.url_modifier, f"preset {p.name}") for p in presets]
         return base.with_macros(entries, catalog=f"c|{company_id}")
+
+
+def _replaced_asset(s: Session, company: Company, folder_id: int, file_name: str) -> Asset | None:
+    """The asset an upload of ``file_name`` replaces under the company's overwriteMode (§1.2).
+
+    The reference names the modes only; isrender reads them literally: *FullName* matches the
+    whole file name, *AnyExt* the name without extension; *AnyFolder* looks in every folder,
+    otherwise only in the destination folder.
+    """
+    mode = company.overwrite_mode
+    stem = file_name.rpartition(".")[0] or file_name
+    query = select(Asset).where(Asset.company_id == company.id, Asset.trash_state == "NotInTrash")
+    if not mode.endswith("AnyFolder"):
+        query = query.where(Asset.folder_id == folder_id)
+    for asset in s.scalars(query.order_by(Asset.id)):
+        name = asset.file_name or asset.name
+        if mode.startswith("OverwriteAnyExt"):
+            if (name.rpartition(".")[0] or name) == stem:
+                return asset
+        elif name == file_name:
+            return asset
+    return None
+
+
+def _free_name(s: Session, company_id: int, stem: str) -> str:
+    """``stem``, or ``stem-n`` when another asset of the company has it (names are unique)."""
+    taken = set(s.scalars(select(Asset.name).where(Asset.company_id == company_id)).all())
+    name, n = stem, 0
+    while name in taken:
+        n += 1
+        name = f"{stem}-{n}"
+    return name
