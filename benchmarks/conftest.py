@@ -10,9 +10,9 @@ from typing import Any
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    from benchmarks import test_export, test_macros, test_parse_bind, test_render
+    from benchmarks import test_export, test_macros, test_parse_bind, test_render, test_server
 
-    reports = (test_parse_bind, test_macros, test_render, test_export)
+    reports = (test_parse_bind, test_macros, test_render, test_export, test_server)
     for line in (module.report() for module in reports):
         if line:
             terminalreporter.write_line(line)

@@ -12,6 +12,11 @@ smtp_host = "localhost"               # ISRENDER_SMTP_HOST, ISRENDER_SMTP_PORT
 smtp_port = 25
 mail_from = "isrender@localhost"
 export_workers = 3                    # parallel conversions; 3 measured best on 2 cores
+render_slots = 4                      # concurrent renders in `isrender serve`; beyond: 503
+render_timeout = 30                   # seconds a render may take before the server answers 504
+expiration = 86400                    # Cache-Control max-age of image replies, seconds
+request_lock = false                  # attribute::RequestLock: require the &xxxx hash (§1.11)
+url_signing_key = ""                  # when set, every image URL needs &sig=<HMAC-SHA256>
 ```
 """
 
@@ -29,7 +34,8 @@ __all__ = ["ConfigError", "Settings"]
 
 _KEYS = ("data_dir", "database_url", "macro_files", "strict_role_lists", "mail_transport",
          "smtp_host", "smtp_port", "mail_from", "export_workers", "retention_days",
-         "export_layout", "validate_handles_at_submit")  # fmt: skip
+         "export_layout", "validate_handles_at_submit", "render_slots", "render_timeout",
+         "expiration", "request_lock", "url_signing_key")  # fmt: skip
 
 
 def _flag(value: object) -> bool:
@@ -55,6 +61,11 @@ class Settings:
     retention_days: float = 7.0  # outputs of finished jobs are deleted after this (logs stay)
     export_layout: str = "folders"  # "flat" drops folder paths from output names (§2.8.8)
     validate_handles_at_submit: bool = False  # strict mode of §2.8.3
+    render_slots: int = 4
+    render_timeout: float = 30.0
+    expiration: int = 86400
+    request_lock: bool = False
+    url_signing_key: str = ""
     export_workers: int = 3  # measured on 2 cores: 1 -> 0.85x, 2 -> 1.56x, 3 -> 1.66x, 4 -> 1.66x
 
     @property
@@ -104,4 +115,9 @@ class Settings:
             retention_days=float(str(values.get("retention_days", 7))),
             export_layout=str(values.get("export_layout", "folders")),
             validate_handles_at_submit=_flag(values.get("validate_handles_at_submit", False)),
+            render_slots=max(1, int(str(values.get("render_slots", 4)))),
+            render_timeout=float(str(values.get("render_timeout", 30))),
+            expiration=int(str(values.get("expiration", 86400))),
+            request_lock=_flag(values.get("request_lock", False)),
+            url_signing_key=str(values.get("url_signing_key", "")),
         )

@@ -277,7 +277,7 @@ class Catalog:
                     parse(text)
                 except ModifierError as exc:
                     raise IpsFault(30001, f"modifier: {exc.message}") from None
-        asset = self.asset(company_id, ref)
+        asset = self.served_asset(company_id, ref)
         if asset is None:
             raise CatalogError(f"asset {ref!r} not found")
         with self.session() as s:
@@ -359,6 +359,19 @@ class Catalog:
         with self.session() as s:
             asset = s.get(Asset, handle.id)
             return asset if asset is not None and asset.company_id == company_id else None
+
+    def served_asset(self, company_id: int, ref: str) -> Asset | None:
+        """The asset an image URL names (§1.1 object): ``name``, ``folder/path/name`` or a
+        handle; assets in the trash are not served."""
+        asset = self.asset(company_id, ref)
+        if asset is None:
+            folder, _, name = ref.rpartition("/")
+            with self.session() as s:
+                query = select(Asset).where(Asset.company_id == company_id, Asset.name == name)
+                rows = s.scalars(query.order_by(Asset.id)).all()
+            wanted = self._normal_folder(folder) if folder else None
+            asset = next((a for a in rows if wanted is None or a.folder.path == wanted), None)
+        return asset if asset is not None and asset.trash_state == "NotInTrash" else None
 
     def assets(self, company_id: int) -> list[Asset]:
         with self.session() as s:

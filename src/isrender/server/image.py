@@ -1,0 +1,116 @@
+"""``GET|HEAD /is/image/{company}/{asset}?{modifiers}``: the Image Serving endpoint (§1.1, §7).
+
+Lenient binding (unknown commands are ignored and listed in ``X-IsRender-Ignored``), the
+company's presets and the server's macro files, the asset's Modifier and PostModifier. The
+ETag is made from the canonical effective request and the original's content hash, so a
+conditional GET is answered before any pixel is decoded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from isrender.catalog import Catalog
+from isrender.config import Settings
+from isrender.errors import SourceNotFoundError
+from isrender.server.gate import RenderGate
+from isrender.server.urls import strip_lock, strip_signature
+from isrender.service import ImageService, PreparedRequest, SourceRecord
+
+__all__ = ["ImageEndpoint"]
+
+IGNORED_HEADER = "X-IsRender-Ignored"
+
+
+@dataclass
+class ImageEndpoint:
+    settings: Settings
+    catalog: Catalog
+    service: ImageService
+    gate: RenderGate
+
+    def router(self) -> APIRouter:
+        router = APIRouter()
+        router.add_api_route(
+            "/is/image/{company}/{asset:path}",
+            self.image,
+            methods=["GET", "HEAD"],
+            summary="Render a catalog asset with an Image Serving modifier string",
+            response_class=Response,
+        )
+        return router
+
+    async def image(self, company: str, asset: str, request: Request) -> Response:
+        query = self._checked_query(request)
+        prepared = await run_in_threadpool(self._prepare, company, asset, query)
+        headers = {"ETag": prepared.etag, "Cache-Control": self._cache_control(prepared)}
+        if prepared.ignored:
+            headers[IGNORED_HEADER] = _header_safe("; ".join(prepared.ignored))
+        if prepared.req.type != "img":
+            reply = await self.gate.run(lambda: self.service.reply(prepared))
+            headers["Cache-Control"] = "no-cache"
+            return Response(reply.body, media_type=reply.media_type, headers=headers)
+        if _matches(request.headers.get("if-none-match"), prepared.etag):
+            return Response(status_code=304, headers=headers)
+        result = await self.gate.run(lambda: self.service.render(prepared))
+        return Response(result.data, media_type=result.media_type, headers=headers)
+
+    def _checked_query(self, request: Request) -> str:
+        """The raw modifier string, with a signature and a lock checked and removed."""
+        query = request.url.query
+        if self.settings.url_signing_key:
+            query = strip_signature(self.settings.url_signing_key, request.url.path, query)
+        if self.settings.request_lock:
+            query = strip_lock(query)
+        return query
+
+    def _prepare(self, company_ref: str, asset_ref: str, query: str) -> PreparedRequest:
+        record = self._record(company_ref, unquote(asset_ref))
+        macros = None
+        if record.scope is not None:
+            macros = self.catalog.macro_registry(int(record.scope.removeprefix("c|")))
+        prepared = self.service.prepare(record, query, strict=False, macros=macros)
+        if record.path is None and prepared.req.type != "exists":
+            raise SourceNotFoundError(f"unknown asset {company_ref}/{asset_ref}")
+        return prepared
+
+    def _record(self, company_ref: str, asset_ref: str) -> SourceRecord:
+        """The asset's catalog record; an unknown one has no path (req=exists answers 0)."""
+        if ".." in asset_ref.split("/"):
+            raise SourceNotFoundError("'..' is not allowed in an object path (§1.1)")
+        company = self.catalog.company(company_ref)
+        if company is None:
+            raise SourceNotFoundError(f"unknown company {company_ref!r}")
+        row = self.catalog.served_asset(company.id, asset_ref)
+        if row is None:
+            return SourceRecord(asset_ref, None, "", f"c|{company.id}")
+        return SourceRecord(
+            row.name,
+            self.catalog.original_path(row),
+            row.sha256 or "",
+            f"c|{company.id}",
+            row.modifier,
+            row.post_modifier,
+        )
+
+    def _cache_control(self, prepared: PreparedRequest) -> str:
+        cache = prepared.request.globals.value("cache")
+        if cache is not None and getattr(cache, "client", "on") == "off":
+            return "no-store"
+        return f"public, max-age={self.settings.expiration}"
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag in tags
+
+
+def _header_safe(text: str) -> str:
+    """Header values are latin-1 and one line; commands in a modifier string may be neither."""
+    return text.encode("ascii", "backslashreplace").decode("ascii").replace("\n", " ")[:2000]

@@ -1,0 +1,70 @@
+"""A real uvicorn server on 127.0.0.1 in a background thread, for the HTTP tests."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+from fastapi import FastAPI
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def running(app: FastAPI) -> Iterator[str]:
+    """Yield the base URL of ``app`` served by uvicorn until the block ends."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@contextmanager
+def serving_process(data_dir: str, **environ: str) -> Iterator[str]:
+    """Yield the base URL of ``isrender serve`` in its own process (its own GIL, as deployed)."""
+    import os
+    import subprocess
+    import sys
+
+    import httpx
+
+    port = free_port()
+    env = {**os.environ, "ISRENDER_DATA_DIR": data_dir, **environ}
+    main = "from isrender.cli import main; main()"
+    command = [sys.executable, "-c", main, "serve", "--port", str(port), "--log-level", "warning"]
+    process = subprocess.Popen(command, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/is/image/-/-", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("isrender serve did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
