@@ -193,3 +193,14 @@ def test_isrender_serve_serves_the_data_dir_from_the_environment(data: tuple[Set
         reply.status_code == 200
         and reply.content == isrender.render(data[1], "wid=64&fmt=png").data
     )
+
+
+def test_obfuscated_locked_request_e213(data: tuple[Settings, Path]):
+    settings = replace(data[0], request_lock=True, request_obfuscation=True)
+    path = f"/is/image/Acme/{stem(data)}"
+    with running(create_app(settings)) as url:
+        good = httpx.get(f"{url}{path}?d2lkPTIwMCZmbXQ9cG5nJjU5ZDI=")
+        garbage = httpx.get(f"{url}{path}?wid=200&fmt=png&59d2")
+    assert good.status_code == 200 and good.headers["content-type"] == "image/png"
+    assert good.content == isrender.render(data[1], "wid=200&fmt=png").data
+    assert garbage.status_code == 403 and "not valid base64" in garbage.text

@@ -18,7 +18,7 @@ from isrender.catalog import Catalog
 from isrender.config import Settings
 from isrender.errors import SourceNotFoundError
 from isrender.server.gate import RenderGate
-from isrender.server.urls import strip_lock, strip_signature
+from isrender.server.urls import deobfuscate, strip_lock, strip_signature
 from isrender.service import ImageService, PreparedRequest, SourceRecord
 
 __all__ = ["ImageEndpoint"]
@@ -64,6 +64,8 @@ class ImageEndpoint:
         query = request.url.query
         if self.settings.url_signing_key:
             query = strip_signature(self.settings.url_signing_key, request.url.path, query)
+        if self.settings.request_obfuscation:
+            query = deobfuscate(query)  # the lock, if any, was computed before obfuscating
         if self.settings.request_lock:
             query = strip_lock(query)
         return query

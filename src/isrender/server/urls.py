@@ -12,7 +12,14 @@ import re
 
 from isrender.errors import IsRenderError
 
-__all__ = ["RequestRefusedError", "lock_hash", "sign", "strip_lock", "strip_signature"]
+__all__ = [
+    "RequestRefusedError",
+    "deobfuscate",
+    "lock_hash",
+    "sign",
+    "strip_lock",
+    "strip_signature",
+]
 
 _LOCK = re.compile(r"&([0-9A-Fa-f]{4})\Z")
 _SIGNATURE = re.compile(r"(?:\A|&)sig=([0-9a-f]{64})\Z")
@@ -58,3 +65,15 @@ def strip_signature(key: str, path: str, query: str) -> str:
     if not hmac.compare_digest(match.group(1), sign(key, path, body)):
         raise RequestRefusedError("request refused: the URL signature does not match")
     return body
+
+
+def deobfuscate(query: str) -> str:
+    """The modifier string of an obfuscated request (standard base64 of it, §1.11)."""
+    import base64
+    import binascii
+    from urllib.parse import unquote
+
+    try:
+        return base64.b64decode(unquote(query), validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError):
+        raise RequestRefusedError("request refused: the request is not valid base64") from None
