@@ -204,3 +204,22 @@ def test_obfuscated_locked_request_e213(data: tuple[Settings, Path]):
     assert good.status_code == 200 and good.headers["content-type"] == "image/png"
     assert good.content == isrender.render(data[1], "wid=200&fmt=png").data
     assert garbage.status_code == 403 and "not valid base64" in garbage.text
+
+
+def test_default_image_replaces_a_missing_asset(base: str, data: tuple[Settings, Path]):
+    """§7.3 mode 0: only wid, hei, fmt, qlt of the request survive; DefaultExpiration."""
+    direct = httpx.get(f"{base}/is/image/Acme/grad?wid=50&fmt=png")
+    reply = httpx.get(f"{base}/is/image/Acme/nothing?defaultImage=grad&wid=50&op_blur=3&fmt=png")
+    assert reply.status_code == 200 and reply.content == direct.content
+    assert reply.headers["cache-control"] == "public, max-age=3600"
+    assert reply.headers["x-isrender-default-image"] == "grad"
+    gone = httpx.get(f"{base}/is/image/Acme/nothing?defaultImage=alsonothing&wid=50")
+    assert gone.status_code == 404 and "default image 'alsonothing' is missing" in gone.text
+    settings = replace(data[0], default_image="products/grad")
+    with running(create_app(settings)) as url:
+        configured = httpx.get(f"{url}/is/image/Acme/nothing?wid=50&fmt=png")
+        disabled = httpx.get(f"{url}/is/image/Acme/nothing?defaultImage=&wid=50")
+        exists = httpx.get(f"{url}/is/image/Acme/nothing?req=exists")
+    assert configured.status_code == 200 and configured.content == direct.content
+    assert disabled.status_code == 404
+    assert "catalogRecord.exists=0" in exists.text  # req=exists never substitutes

@@ -18,6 +18,8 @@ expiration = 86400                    # Cache-Control max-age of image replies, 
 request_lock = false                  # attribute::RequestLock: require the &xxxx hash (§1.11)
 request_obfuscation = false           # attribute::RequestObfuscation: base64 modifier strings
 url_signing_key = ""                  # when set, every image URL needs &sig=<HMAC-SHA256>
+default_image = ""                    # attribute::DefaultImage: served for a missing asset
+default_expiration = 3600             # Cache-Control max-age of default-image replies
 ```
 """
 
@@ -36,7 +38,8 @@ __all__ = ["ConfigError", "Settings"]
 _KEYS = ("data_dir", "database_url", "macro_files", "strict_role_lists", "mail_transport",
          "smtp_host", "smtp_port", "mail_from", "export_workers", "retention_days",
          "export_layout", "validate_handles_at_submit", "render_slots", "render_timeout",
-         "expiration", "request_lock", "request_obfuscation", "url_signing_key")  # fmt: skip
+         "expiration", "request_lock", "request_obfuscation", "url_signing_key",
+         "default_image", "default_expiration")  # fmt: skip
 
 
 def _flag(value: object) -> bool:
@@ -68,6 +71,8 @@ class Settings:
     request_lock: bool = False
     request_obfuscation: bool = False
     url_signing_key: str = ""
+    default_image: str = ""
+    default_expiration: int = 3600
     export_workers: int = 3  # measured on 2 cores: 1 -> 0.85x, 2 -> 1.56x, 3 -> 1.66x, 4 -> 1.66x
 
     @property
@@ -123,4 +128,6 @@ class Settings:
             request_lock=_flag(values.get("request_lock", False)),
             request_obfuscation=_flag(values.get("request_obfuscation", False)),
             url_signing_key=str(values.get("url_signing_key", "")),
+            default_image=str(values.get("default_image", "")),
+            default_expiration=int(str(values.get("default_expiration", 3600))),
         )

@@ -53,6 +53,7 @@ class PreparedRequest:
     flat: ModifierString  # Modifier + request + PostModifier, macros expanded
     request: ImageRequest
     canonical: str  # serialize(flat): what req=resolve answers
+    substitute_for: str = ""  # the missing object a default image stands in for (§7.3)
 
     @property
     def req(self) -> RequestType:

@@ -1,4 +1,5 @@
-"""The HTTP service (FastAPI): the Image Serving endpoint under ``/is/image``.
+"""The HTTP service (FastAPI): the Image Serving endpoint under ``/is/image`` and the IPS
+JSON API under ``/api/ips/v1`` (OpenAPI at ``/api/ips/v1/openapi.json``, docs at ``/docs``).
 
 ``create_app(settings)`` builds the app; ``isrender serve`` runs it on uvicorn. Every error
 is answered with its status and its public message as text/plain, never a traceback.
@@ -11,14 +12,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from isrender.attributes import CatalogAttributes
 from isrender.catalog import Catalog
 from isrender.config import Settings
-from isrender.errors import IsRenderError
+from isrender.errors import IpsFault, IsRenderError
+from isrender.jobs import JobService
+from isrender.server.api import api_router
+from isrender.server.api_views import fault_response
 from isrender.server.gate import RenderGate
 from isrender.server.image import ImageEndpoint
+from isrender.server.tokens import Signer
 from isrender.service import ImageService
 
 __all__ = ["create_app"]
@@ -37,10 +43,29 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
         yield
         gate.close()
 
-    app = FastAPI(title="isrender", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="isrender",
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url="/api/ips/v1/openapi.json",
+        docs_url="/api/ips/v1/docs",
+        redoc_url=None,
+    )
     endpoint = ImageEndpoint(settings, catalog, ImageService(CatalogAttributes()), gate)
     app.include_router(endpoint.router())
+    jobs = JobService(catalog)
+    app.include_router(api_router(jobs, Signer(settings.url_signing_key)))
     app.state.gate = gate
+
+    @app.exception_handler(IpsFault)
+    async def ips_fault(_request: Request, exc: IpsFault) -> JSONResponse:
+        return fault_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_parameter(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = "/".join(str(part) for part in first.get("loc", ()) if part != "body")
+        return fault_response(IpsFault(30001, f"{where}: {first.get('msg', 'invalid')}"))
 
     @app.exception_handler(IsRenderError)
     async def known_error(_request: Request, exc: IsRenderError) -> PlainTextResponse:

@@ -8,7 +8,7 @@ conditional GET is answered before any pixel is decoded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Request, Response
@@ -17,6 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from isrender.catalog import Catalog
 from isrender.config import Settings
 from isrender.errors import SourceNotFoundError
+from isrender.language import Command, ModifierString, serialize
+from isrender.macros import MacroRegistry
 from isrender.server.gate import RenderGate
 from isrender.server.urls import deobfuscate, strip_lock, strip_signature
 from isrender.service import ImageService, PreparedRequest, SourceRecord
@@ -35,19 +37,23 @@ class ImageEndpoint:
 
     def router(self) -> APIRouter:
         router = APIRouter()
-        router.add_api_route(
-            "/is/image/{company}/{asset:path}",
-            self.image,
-            methods=["GET", "HEAD"],
-            summary="Render a catalog asset with an Image Serving modifier string",
-            response_class=Response,
-        )
+        for method in ("GET", "HEAD"):  # one route each: one OpenAPI operation id each
+            router.add_api_route(
+                "/is/image/{company}/{asset:path}",
+                self.image,
+                methods=[method],
+                summary="Render a catalog asset with an Image Serving modifier string",
+                response_class=Response,
+                operation_id=f"image_{method.lower()}",
+            )
         return router
 
     async def image(self, company: str, asset: str, request: Request) -> Response:
         query = self._checked_query(request)
         prepared = await run_in_threadpool(self._prepare, company, asset, query)
         headers = {"ETag": prepared.etag, "Cache-Control": self._cache_control(prepared)}
+        if prepared.substitute_for:
+            headers["X-IsRender-Default-Image"] = _header_safe(prepared.source.name)
         if prepared.ignored:
             headers[IGNORED_HEADER] = _header_safe("; ".join(prepared.ignored))
         if prepared.req.type != "img":
@@ -76,9 +82,33 @@ class ImageEndpoint:
         if record.scope is not None:
             macros = self.catalog.macro_registry(int(record.scope.removeprefix("c|")))
         prepared = self.service.prepare(record, query, strict=False, macros=macros)
+        if record.path is None and prepared.req.type == "img":
+            return self._default_image(company_ref, prepared, macros)
         if record.path is None and prepared.req.type != "exists":
             raise SourceNotFoundError(f"unknown asset {company_ref}/{asset_ref}")
         return prepared
+
+    def _default_image(
+        self, company_ref: str, missing: PreparedRequest, macros: MacroRegistry | None
+    ) -> PreparedRequest:
+        """§7.3, DefaultImageMode=0: the default image replaces the whole request; only
+        wid, hei, fmt and qlt of the original are kept. ``defaultImage=`` wins over the
+        ``default_image`` setting; an empty ``defaultImage=`` disables it."""
+        unknown = f"unknown asset {company_ref}/{missing.source.name}"
+        globals_ = missing.request.globals
+        name = globals_.value("defaultImage") if "defaultImage" in globals_ else None
+        name = self.settings.default_image if name is None else str(name)
+        if not name:
+            raise SourceNotFoundError(unknown)
+        record = self._record(company_ref, name)
+        if record.path is None:
+            raise SourceNotFoundError(f"{unknown}, and its default image {name!r} is missing")
+        kept = ModifierString(tuple(
+            node for node in missing.flat.nodes
+            if isinstance(node, Command) and node.key in ("wid", "hei", "fmt", "qlt")
+        ))  # fmt: skip
+        prepared = self.service.prepare(record, serialize(kept), strict=False, macros=macros)
+        return replace(prepared, substitute_for=missing.source.name)
 
     def _record(self, company_ref: str, asset_ref: str) -> SourceRecord:
         """The asset's catalog record; an unknown one has no path (req=exists answers 0)."""
@@ -103,6 +133,8 @@ class ImageEndpoint:
         cache = prepared.request.globals.value("cache")
         if cache is not None and getattr(cache, "client", "on") == "off":
             return "no-store"
+        if prepared.substitute_for:
+            return f"public, max-age={self.settings.default_expiration}"
         return f"public, max-age={self.settings.expiration}"
 
 

@@ -1,0 +1,195 @@
+"""What the JSON API answers: fault bodies, job views, output lists, files (§5.3)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import UploadFile
+from fastapi.responses import FileResponse, JSONResponse
+
+from isrender.errors import IpsFault
+from isrender.jobs import Job, JobService, job_handle, outcome
+
+FAULT_NAMES = {
+    10000: "AUTHENTICATION_FAULT_CODE_NO_CREDENTIALS",
+    10001: "AUTHENTICATION_FAULT_CODE_INVALID_CREDENTIALS",
+    10002: "AUTHENTICATION_FAULT_CODE_INVALID_USER",
+    **{
+        20000 + n: f"AUTHORIZATION_FAULT_CODE_{name}"
+        for n, name in enumerate(
+            (
+                "INVALID_COMPANY",
+                "INVALID_REQUEST_USERNAME",
+                "INVALID_REQUEST_USER",
+                "NO_OPERATION_PERMISSION",
+                "NO_IMPERSONATION_PERMISSION",
+                "ILLEGAL_PARAMETER_VALUE",
+                "ILLEGAL_COMPANY",
+                "ILLEGAL_REQUEST_USER",
+                "ILLEGAL_ACCESS_GROUP",
+                "MISSING_PERMISSION",
+            )
+        )
+    },
+    30000: "IPS_API_FAULT_CODE_EXCEPTION",
+    30001: "IPS_API_FAULT_CODE_INVALID_PARAMETER",
+    30002: "IPS_API_FAULT_CODE_MISSING_PARAMETER",
+    30003: "IPS_API_FAULT_CODE_INVALID_REQUEST_XML",
+}
+
+
+class JobNotFound(IpsFault):
+    """30001 for a job handle that does not resolve in a job call: 404 (§5.3)."""
+
+    def __init__(self) -> None:
+        super().__init__(30001, "jobHandle does not name a job of this company")
+        self.http_status = 404
+
+
+def fault_response(fault: IpsFault) -> JSONResponse:
+    body = {"type": fault.fault, "code": fault.code, "name": FAULT_NAMES.get(fault.code, ""),
+            "reason": fault.reason}  # fmt: skip
+    headers = {"WWW-Authenticate": 'Basic realm="IPS"'} if fault.http_status == 401 else {}
+    return JSONResponse({"fault": body}, fault.http_status, headers)
+
+
+def present(**fields: object) -> dict[str, object]:
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def quote_handle(handle: str) -> str:
+    from urllib.parse import quote
+
+    return quote(handle, safe="")
+
+
+def parse_datetime(value: object, name: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise IpsFault(30001, f"{name}: not an ISO-8601 date-time") from None
+    return parsed.astimezone().replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+def job_view(service: JobService, job: Job) -> dict[str, Any]:
+    """ActiveJob / ScheduledJob / JobLog summary merged, plus ``outcome`` once Done."""
+    view: dict[str, Any] = {
+        "jobHandle": job_handle(job), "jobName": job.name, "originalName": job.original_name,
+        "type": job.type, "state": job.state, "submitUserHandle": f"u|{job.submit_user_id}|",
+        "submitted": job.submitted.isoformat(), "totalFileCount": job.total,
+        "processedFileCount": job.processed, "fileSuccessCount": job.success,
+        "fileErrorCount": job.errors, "fileWarningCount": job.warnings,
+        "fileDuplicateCount": job.duplicates, "fileCancelledCount": job.cancelled,
+    }  # fmt: skip
+    optional = {"startDate": job.start_date, "endDate": job.end_date, "execTime": job.exec_time,
+                "nextFireTime": job.next_fire}  # fmt: skip
+    view.update({k: v.isoformat() for k, v in optional.items() if v is not None})
+    if job.exec_schedule:
+        view["execSchedule"] = job.exec_schedule
+        view["triggerState"] = job.trigger_state
+    if job.state == "Done":
+        view["outcome"] = outcome(job)
+    return view
+
+
+def manifest(service: JobService, job: Job) -> list[dict[str, Any]]:
+    import json
+
+    manifest = service.output_dir(job) / "manifest.json"
+    if not manifest.is_file():
+        raise IpsFault(30001, missing_output(job))
+    entries: list[dict[str, Any]] = json.loads(manifest.read_text("utf-8"))["entries"]
+    base = (
+        f"/api/ips/v1/companies/c%7C{job.company_id}/jobs/{quote_handle(job_handle(job))}/outputs"
+    )
+    return [
+        {
+            "path": e["outputPath"],
+            "bytes": e["bytes"],
+            "sha256": e["sha256"],
+            "format": e["format"],
+            "assetHandle": e["assetHandle"],
+            "url": f"{base}/{e['outputPath']}",
+        }
+        for e in entries
+    ]
+
+
+def output_file(service: JobService, job: Job, path: str) -> FileResponse:
+    folder = service.output_dir(job).resolve()
+    target = (folder / path).resolve()
+    if not target.is_relative_to(folder) or not target.is_file():
+        raise IpsFault(30001, f"no output {path!r} in this job ({missing_output(job)})")
+    return FileResponse(target, filename=Path(path).name)  # Range requests answer 206
+
+
+def missing_output(job: Job) -> str:
+    return "the job's outputs expired" if job.state == "Done" else "the job has not finished"
+
+
+def json_object(text: str, name: str) -> dict[str, Any]:
+    import json
+
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise IpsFault(30003, f"{name}: not JSON ({exc.msg} at {exc.pos})") from None
+    if not isinstance(value, dict):
+        raise IpsFault(30003, f"{name}: a JSON object is required")
+    return value
+
+
+def save_part(part: UploadFile, folder: Path) -> Path:
+    """The part under its own file name (only the last path element: no traversal)."""
+    name = Path((part.filename or "").replace("\\", "/")).name
+    if not name or name in (".", ".."):
+        raise IpsFault(30002, "every file part needs a file name")
+    target = folder / name
+    with target.open("wb") as out:
+        shutil.copyfileobj(part.file, out)
+    return target
+
+
+@dataclass
+class Submission:
+    handle: str = ""
+
+
+@dataclass
+class IdempotencyKeys:
+    """``Idempotency-Key`` on submit (§5.3): the same key and body from the same user within
+    ``window`` seconds return the first job's handle and create no second job. Kept in memory:
+    one server process (a restart forgets the keys)."""
+
+    window: float = 24 * 3600.0
+    _seen: dict[tuple[int, str], tuple[str, float, Submission]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @contextmanager
+    def claim(self, user_id: int, key: str | None, body: object) -> Iterator[Submission]:
+        if not key:
+            yield Submission()
+            return
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        with self._lock:  # held across the submit: a concurrent retry waits, then reuses it
+            now = time.monotonic()
+            self._seen = {k: v for k, v in self._seen.items() if now - v[1] < self.window}
+            earlier = self._seen.get((user_id, key))
+            if earlier is not None and earlier[0] != digest:
+                raise IpsFault(30001, "Idempotency-Key was used before with a different body")
+            submission = earlier[2] if earlier else Submission()
+            yield submission
+            if submission.handle:
+                self._seen[(user_id, key)] = (digest, now, submission)
