@@ -159,6 +159,7 @@ def test_bearer_token_and_job_control(base: str, fx: Fixture):
     reply = httpx.post(f"{base}/companies/c%7C1/jobs", json=body, headers=bearer)
     assert reply.status_code == 202, reply.text
     handle = reply.json()["jobHandle"]
+    assert isinstance(httpx.get(f"{base}/jobs/active", headers=bearer).json(), list)
     scheduled = httpx.get(f"{base}/companies/c%7C1/jobs/scheduled", headers=bearer).json()
     assert handle in [j["jobHandle"] for j in scheduled]
     url = f"{base}/companies/c%7C1/jobs/{quote(handle, safe='')}"
@@ -178,6 +179,20 @@ def test_image_formats_and_openapi(base: str, fx: Fixture):
     invalid = httpx.post(f"{base}/companies/c%7C1/image-formats", auth=auth("editor"),
                          json={"name": "bad", "urlModifier": "wid=300&$$"})  # fmt: skip
     assert invalid.status_code == 400 and invalid.json()["fault"]["code"] == 30001
+    handle = quote(saved.json()["imageFormatHandle"], safe="")
+    updated = httpx.put(f"{base}/companies/c%7C1/image-formats/{handle}", auth=auth("editor"),
+                        json={"urlModifier": "wid=1200&fmt=webp"})  # fmt: skip
+    assert updated.json() == saved.json()
+    names = {f["name"]: f for f in httpx.get(f"{base}/companies/c%7C1/image-formats",
+                                             auth=auth("editor")).json()}  # fmt: skip
+    assert names["hero"]["urlModifier"] == "wid=1200&fmt=webp"
+    gone = httpx.delete(f"{base}/companies/c%7C1/image-formats/hero", auth=auth("editor"))
+    assert gone.status_code == 204
+    again = httpx.delete(f"{base}/companies/c%7C1/image-formats/hero", auth=auth("editor"))
+    assert again.status_code == 400 and again.json()["fault"]["code"] == 30001
+    viewer = httpx.post(f"{base}/companies/c%7C1/image-formats", auth=auth("viewer"),
+                        json={"name": "v", "urlModifier": "wid=1"})  # fmt: skip
+    assert viewer.status_code == 403 and viewer.json()["fault"]["code"] == 20003
     schema = httpx.get(f"{base}/openapi.json").json()
     assert f"{API}/companies/{{company}}/jobs" in schema["paths"]
     assert httpx.get(f"{base}/docs").status_code == 200

@@ -97,7 +97,7 @@ def test_head_answers_headers_without_a_body(base: str, data: tuple[Settings, Pa
         ("/is/image/Nobody/x?wid=10", 404, "unknown company"),
         ("/is/image/Acme/{stem}?wid=abc", 400, "wid"),
         ("/is/image/Acme/{stem}?wid=10%zz", 400, "%"),
-        ("/is/image/Acme/{stem}?req=map", 501, "req=map is not served"),
+        ("/is/image/Acme/{stem}?req=map", 400, "req=map is not served"),
         ("/is/image/Acme/{stem}?$nosuch$", 400, "nosuch"),
     ],
 )

@@ -29,10 +29,23 @@ from isrender.request import ImageRequest, bind
 if TYPE_CHECKING:
     from isrender.renderer import RenderResult
 
-__all__ = ["ANSWERED", "ImageService", "PreparedRequest", "Reply", "SourceRecord"]
+__all__ = [
+    "ANSWERED",
+    "ImageService",
+    "PreparedRequest",
+    "Reply",
+    "SourceRecord",
+    "UnservedRequestType",
+]
 
 # req= types this service answers; the rest raise UnsupportedFeatureError naming them.
 ANSWERED = ("img", "props", "exists", "imageprops", "resolve", "validate")
+
+
+class UnservedRequestType(UnsupportedFeatureError):
+    """A valid ``req=`` this server does not answer: a client error (400), not a fault."""
+
+    http_status = 400
 
 
 @dataclass(frozen=True)
@@ -110,7 +123,7 @@ class ImageService:
         request = bind(flat, strict=strict, object=source.name)
         prepared = PreparedRequest(source, flat, request, serialize(flat))
         if prepared.req.type not in ANSWERED:
-            raise UnsupportedFeatureError(
+            raise UnservedRequestType(
                 f"req={prepared.req.type} is not served; this server answers "
                 f"req={'|'.join(ANSWERED)}"
             )

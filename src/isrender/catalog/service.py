@@ -148,6 +148,10 @@ class Catalog:
                 return s.get(Company, handle.id)
             return s.scalar(select(Company).where(Company.name == ref))
 
+    def companies(self) -> list[Company]:
+        with self.session() as s:
+            return list(s.scalars(select(Company).order_by(Company.id)).all())
+
     def require_company(self, ref: str) -> Company:
         company = self.company(ref)
         if company is None:

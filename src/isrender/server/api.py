@@ -51,6 +51,7 @@ __all__ = ["api_router"]
 
 TOKEN_LIFETIME = 3600.0  # bearer tokens, seconds
 LINK_LIFETIME = 3600.0  # signed download links in the outputs list, seconds
+RUNNING = ("New", "Running", "Stopping", "Paused")  # what getActiveJobs lists
 
 
 def api_router(service: JobService, signer: Signer) -> APIRouter:
@@ -168,8 +169,21 @@ def api_router(service: JobService, signer: Signer) -> APIRouter:
     @router.get("/companies/{company}/jobs/active", summary="getActiveJobs")
     def active(company: str, user: Caller) -> list[dict[str, Any]]:
         found, _ = member(user, company, Operation.CONTROL_JOB)
-        running = ("New", "Running", "Stopping", "Paused")
-        return [job_view(service, j) for j in service.jobs(found.id) if j.state in running]
+        return [job_view(service, j) for j in service.jobs(found.id) if j.state in RUNNING]
+
+    @router.get(
+        "/jobs/active", summary="getActiveJobs with no company: every company of the caller"
+    )
+    def active_everywhere(user: Caller) -> list[dict[str, Any]]:
+        strict = catalog.settings.strict_role_lists
+        views = []
+        for found in catalog.companies():
+            role = catalog.effective_role(user, found.id)
+            if role is not None and allowed(role, Operation.CONTROL_JOB, strict_role_lists=strict):
+                views += [
+                    job_view(service, j) for j in service.jobs(found.id) if j.state in RUNNING
+                ]
+        return views
 
     @router.get("/companies/{company}/jobs/scheduled", summary="getScheduledJobs")
     def scheduled(company: str, user: Caller) -> list[dict[str, Any]]:
@@ -267,6 +281,30 @@ def api_router(service: JobService, signer: Signer) -> APIRouter:
             raise IpsFault(30002, "name and urlModifier are required")
         preset = catalog.save_preset(found.id, str(name), modifier)
         return {"imageFormatHandle": f"f|{preset.id}"}
+
+    @router.put("/companies/{company}/image-formats/{handle}", summary="saveImageFormat (update)")
+    def update_image_format(
+        company: str, handle: str, user: Caller, body: Annotated[dict[str, Any], Body()]
+    ) -> dict[str, str]:
+        found, _ = member(user, company, Operation.SAVE_IMAGE_FORMAT)
+        modifier = body.get("urlModifier")
+        if not isinstance(modifier, str):
+            raise IpsFault(30002, "urlModifier is required")
+        preset = catalog.save_preset(found.id, preset_name(found.id, handle), modifier)
+        return {"imageFormatHandle": f"f|{preset.id}"}
+
+    @router.delete("/companies/{company}/image-formats/{handle}", status_code=204,
+                   summary="deleteImageFormat")  # fmt: skip
+    def delete_image_format(company: str, handle: str, user: Caller) -> Response:
+        found, _ = member(user, company, Operation.SAVE_IMAGE_FORMAT)
+        catalog.delete_preset(found.id, preset_name(found.id, handle))
+        return Response(status_code=204)
+
+    def preset_name(company_id: int, handle: str) -> str:
+        for preset in catalog.presets(company_id):
+            if handle in (f"f|{preset.id}", preset.name):
+                return preset.name
+        raise IpsFault(30001, f"imageFormatHandle {handle!r} does not name a preset")
 
     @router.post("/companies/{company}/uploads", status_code=201, summary="Multipart upload")
     def upload(
