@@ -36,7 +36,8 @@ def base(fx: Fixture) -> Iterator[str]:
 
 def auth(alias: str, password: str = "secret") -> httpx.BasicAuth:
     emails = {"editor": "editor@acme.example", "viewer": "viewer@acme.example",
-              "outsider": "outsider@globex.example", "cadmin": "cadmin@acme.example"}  # fmt: skip
+              "outsider": "outsider@globex.example", "cadmin": "cadmin@acme.example",
+              "contrib": "contrib@acme.example"}  # fmt: skip
     return httpx.BasicAuth(emails[alias], password)
 
 
@@ -81,7 +82,8 @@ def test_submit_poll_and_download_the_zip(base: str, fx: Fixture):
     assert part.status_code == 206 and part.content == full.content[:10]
     signed = httpx.get(base.removesuffix(API) + one["downloadUrl"])  # no credentials needed
     assert signed.status_code == 200 and signed.content == full.content
-    forged = httpx.get(base.removesuffix(API) + one["downloadUrl"][:-1] + "0")
+    link = one["downloadUrl"]
+    forged = httpx.get(base.removesuffix(API) + link[:-1] + ("1" if link[-1] == "0" else "0"))
     assert forged.status_code == 403
 
 
@@ -144,6 +146,11 @@ def test_no_credentials_bad_parameters_and_unknown_jobs(base: str, fx: Fixture):
     assert none.status_code == 401 and none.json()["fault"]["code"] == 10000
     bad = submit(base, "editor", [fx.handle("#101")], fmt="convert", is_modifier="&fmt=m3u8")
     assert bad.status_code == 400 and bad.json()["fault"]["code"] == 30001
+    no_fmt = submit(base, "editor", [fx.handle("#101")])
+    assert no_fmt.json()["fault"] == {
+        "type": "ipsApiFault", "code": 30002, "name": "IPS_API_FAULT_CODE_MISSING_PARAMETER",
+        "reason": "exportJob/fmt is required", "parameter": "exportJob/fmt",
+    }  # fmt: skip
     missing = httpx.get(f"{base}/companies/c%7C1/jobs/j%7C1%7C%7Cnope%7C99999", auth=auth("editor"))
     assert missing.status_code == 404 and missing.json()["fault"]["code"] == 30001
     stop = httpx.post(f"{base}/companies/c%7C1/jobs/j%7C1%7C%7Cnope%7C99999/stop",
@@ -166,7 +173,7 @@ def test_bearer_token_and_job_control(base: str, fx: Fixture):
     assert httpx.post(f"{url}/pause", headers=bearer).status_code == 204
     assert httpx.get(url, headers=bearer).json()["triggerState"] == "Paused"
     assert httpx.delete(url, headers=bearer).status_code == 204
-    forged = {"Authorization": f"Bearer {token[:-1]}0"}
+    forged = {"Authorization": f"Bearer {token[:-1]}{'1' if token[-1] == '0' else '0'}"}
     assert httpx.get(url, headers=forged).json()["fault"]["code"] == 10001
 
 
@@ -254,3 +261,30 @@ def test_job_logs_list_and_asset_job_logs(base: str, fx: Fixture):
                     params={"sortDirection": "sideways"})  # fmt: skip
     assert bad.status_code == 400 and bad.json()["fault"]["code"] == 30001
     assert "sortDirection" in bad.json()["fault"]["reason"]
+
+
+@pytest.mark.parametrize(
+    ("who", "target", "code"),
+    [
+        ("editor", "cadmin", 20004),  # only admins may submit for another user
+        ("cadmin", "outsider", 20007),  # the target is not a member of Acme
+    ],
+)
+def test_submit_on_behalf_faults(base: str, fx: Fixture, who: str, target: str, code: int):
+    """§1.4.4 (3): the userHandle target must be a member, and only admins may name one."""
+    body = {"jobName": "x", "userHandle": f"u|{fx.users[target]}|",
+            "exportJob": {"assetHandleArray": [fx.handle("#101")], "fmt": "orig"}}  # fmt: skip
+    reply = httpx.post(f"{base}/companies/c%7C1/jobs", json=body, auth=auth(who))
+    assert reply.status_code == 403 and reply.json()["fault"]["code"] == code
+
+
+def test_read_permission_is_checked_per_file(base: str, fx: Fixture):
+    """§1.4.4 (5): a portal contributor reads Acme/public/ only; the rest are per-file 20009."""
+    reply = submit(base, "contrib", [fx.handle("#111"), fx.handle("#101")], fmt="orig")
+    assert reply.status_code == 202, reply.text
+    view = wait_done(base, reply.headers["location"], who="contrib")
+    assert view["fileSuccessCount"] == 1 and view["fileErrorCount"] == 1
+    handle = quote(reply.json()["jobHandle"], safe="")
+    errors = httpx.get(f"{base}/companies/c%7C1/job-logs/{handle}", auth=auth("contrib"),
+                       params={"logType": "ExportError"}).json()["details"]  # fmt: skip
+    assert [(e["assetHandle"], e["code"]) for e in errors] == [(fx.handle("#101"), 20009)]

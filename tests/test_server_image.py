@@ -223,3 +223,29 @@ def test_default_image_replaces_a_missing_asset(base: str, data: tuple[Settings,
     assert configured.status_code == 200 and configured.content == direct.content
     assert disabled.status_code == 404
     assert "catalogRecord.exists=0" in exists.text  # req=exists never substitutes
+
+
+def test_cli_assets_render_gives_the_served_bytes(
+    base: str, data: tuple[Settings, Path], tmp_path: Path
+):
+    """`isrender assets render` and /is/image share CatalogImages: same request, same bytes."""
+    from click.testing import CliRunner
+
+    from isrender.cli import main
+
+    env = {"ISRENDER_DATA_DIR": str(data[0].data_dir)}
+    target = tmp_path / "out.png"
+    result = CliRunner().invoke(
+        main,
+        ["assets", "render", "grad", "$thumb$&wdi=3", "--company", "Acme", "-o", str(target)],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    assert "ignored: wdi@" in result.output
+    served = httpx.get(f"{base}/is/image/Acme/grad?$thumb$&wdi=3")
+    assert target.read_bytes() == served.content
+    strict = CliRunner().invoke(
+        main, ["assets", "render", "grad", "wdi=3", "--company", "Acme", "-o", str(target),
+               "--strict"], env=env,
+    )  # fmt: skip
+    assert strict.exit_code == 2 and "did you mean 'wid'" in strict.output

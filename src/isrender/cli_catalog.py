@@ -175,6 +175,40 @@ def assets_set_modifier(
               f"PostModifier {asset.post_modifier!r}", markup=False)  # fmt: skip
 
 
+@assets_group.command("render")
+@click.argument("asset")
+@click.argument("modifiers", default="")
+@click.option("--company", required=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="File to write (the reply of req=props/resolve/... is printed instead).",
+)
+@click.option("--strict/--lenient", default=False, show_default=True,
+              help="Refuse unknown commands, or ignore them as the image server does.")  # fmt: skip
+@reports_errors
+def assets_render(asset: str, modifiers: str, company: str, output: Path, strict: bool) -> None:
+    """Render a catalog ASSET (name, folder/name or handle) exactly as
+    /is/image/COMPANY/ASSET?MODIFIERS serves it: presets, Modifier/PostModifier, default image."""
+    from isrender.catalog.images import CatalogImages
+    from isrender.service import ImageService
+
+    settings = Settings.load()
+    images = CatalogImages(Catalog(settings), ImageService(), settings.default_image)
+    prepared = images.prepare(company, asset, modifiers, strict=strict)
+    for warning in prepared.ignored:
+        out.print(f"ignored: {warning}", markup=False)
+    if prepared.req.type != "img":
+        out.print(images.service.reply(prepared).body, markup=False)
+        return
+    result = images.service.render(prepared)
+    output.write_bytes(result.data)
+    out.print(f"wrote {output}: {result.width}x{result.height} {result.media_type}, "
+              f"{len(result.data):,} bytes", markup=False)  # fmt: skip
+
+
 @click.group("presets")
 def presets_group() -> None:
     """Company image presets (ImageFormat), invoked as $name$ macros."""

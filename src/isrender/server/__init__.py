@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from isrender.attributes import CatalogAttributes
 from isrender.catalog import Catalog
+from isrender.catalog.images import CatalogImages
 from isrender.config import Settings
 from isrender.errors import IpsFault, IsRenderError
 from isrender.jobs import JobService
@@ -51,7 +52,8 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
         docs_url="/api/ips/v1/docs",
         redoc_url=None,
     )
-    endpoint = ImageEndpoint(settings, catalog, ImageService(CatalogAttributes()), gate)
+    images = CatalogImages(catalog, ImageService(CatalogAttributes()), settings.default_image)
+    endpoint = ImageEndpoint(settings, images, gate)
     app.include_router(endpoint.router())
     jobs = JobService(catalog)
     app.include_router(api_router(jobs, Signer(settings.url_signing_key)))
@@ -64,7 +66,9 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
     @app.exception_handler(RequestValidationError)
     async def invalid_parameter(_request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
-        where = "/".join(str(part) for part in first.get("loc", ()) if part != "body")
+        where = "/".join(
+            str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")
+        )
         return fault_response(IpsFault(30001, f"{where}: {first.get('msg', 'invalid')}"))
 
     @app.exception_handler(IsRenderError)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import threading
 import time
@@ -20,6 +21,8 @@ from fastapi.responses import FileResponse, JSONResponse
 from isrender.errors import IpsFault
 from isrender.jobs import Job, JobService, job_handle, outcome
 
+# "exportJob/fmt is required", "jobName: at most" -> the path; "Invalid is_modifier: x" -> none
+_PARAMETER = re.compile(r"([A-Za-z_]+(?:/[A-Za-z_]+)+)(?=[: ])|([A-Za-z_]+)(?=:)")
 FAULT_NAMES = {
     10000: "AUTHENTICATION_FAULT_CODE_NO_CREDENTIALS",
     10001: "AUTHENTICATION_FAULT_CODE_INVALID_CREDENTIALS",
@@ -57,8 +60,15 @@ class JobNotFound(IpsFault):
 
 
 def fault_response(fault: IpsFault) -> JSONResponse:
-    body = {"type": fault.fault, "code": fault.code, "name": FAULT_NAMES.get(fault.code, ""),
-            "reason": fault.reason}  # fmt: skip
+    body: dict[str, object] = {
+        "type": fault.fault,
+        "code": fault.code,
+        "name": FAULT_NAMES.get(fault.code, ""),
+        "reason": fault.reason,
+    }
+    parameter = _PARAMETER.match(fault.reason) if fault.code in (30001, 30002) else None
+    if parameter:  # reasons name the parameter path first, as §4.1 asks ("exportJob/fmt ...")
+        body["parameter"] = parameter.group(1) or parameter.group(2)
     headers = {"WWW-Authenticate": 'Basic realm="IPS"'} if fault.http_status == 401 else {}
     return JSONResponse({"fault": body}, fault.http_status, headers)
 

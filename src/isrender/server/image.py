@@ -8,20 +8,17 @@ conditional GET is answered before any pixel is decoded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from isrender.catalog import Catalog
+from isrender.catalog.images import CatalogImages
 from isrender.config import Settings
-from isrender.errors import SourceNotFoundError
-from isrender.language import Command, ModifierString, serialize
-from isrender.macros import MacroRegistry
 from isrender.server.gate import RenderGate
 from isrender.server.urls import deobfuscate, strip_lock, strip_signature
-from isrender.service import ImageService, PreparedRequest, SourceRecord
+from isrender.service import PreparedRequest
 
 __all__ = ["ImageEndpoint"]
 
@@ -31,8 +28,7 @@ IGNORED_HEADER = "X-IsRender-Ignored"
 @dataclass
 class ImageEndpoint:
     settings: Settings
-    catalog: Catalog
-    service: ImageService
+    images: CatalogImages
     gate: RenderGate
 
     def router(self) -> APIRouter:
@@ -50,19 +46,19 @@ class ImageEndpoint:
 
     async def image(self, company: str, asset: str, request: Request) -> Response:
         query = self._checked_query(request)
-        prepared = await run_in_threadpool(self._prepare, company, asset, query)
+        prepared = await run_in_threadpool(self.images.prepare, company, unquote(asset), query)
         headers = {"ETag": prepared.etag, "Cache-Control": self._cache_control(prepared)}
         if prepared.substitute_for:
             headers["X-IsRender-Default-Image"] = _header_safe(prepared.source.name)
         if prepared.ignored:
             headers[IGNORED_HEADER] = _header_safe("; ".join(prepared.ignored))
         if prepared.req.type != "img":
-            reply = await self.gate.run(lambda: self.service.reply(prepared))
+            reply = await self.gate.run(lambda: self.images.service.reply(prepared))
             headers["Cache-Control"] = "no-cache"
             return Response(reply.body, media_type=reply.media_type, headers=headers)
         if _matches(request.headers.get("if-none-match"), prepared.etag):
             return Response(status_code=304, headers=headers)
-        result = await self.gate.run(lambda: self.service.render(prepared))
+        result = await self.gate.run(lambda: self.images.service.render(prepared))
         return Response(result.data, media_type=result.media_type, headers=headers)
 
     def _checked_query(self, request: Request) -> str:
@@ -75,59 +71,6 @@ class ImageEndpoint:
         if self.settings.request_lock:
             query = strip_lock(query)
         return query
-
-    def _prepare(self, company_ref: str, asset_ref: str, query: str) -> PreparedRequest:
-        record = self._record(company_ref, unquote(asset_ref))
-        macros = None
-        if record.scope is not None:
-            macros = self.catalog.macro_registry(int(record.scope.removeprefix("c|")))
-        prepared = self.service.prepare(record, query, strict=False, macros=macros)
-        if record.path is None and prepared.req.type == "img":
-            return self._default_image(company_ref, prepared, macros)
-        if record.path is None and prepared.req.type != "exists":
-            raise SourceNotFoundError(f"unknown asset {company_ref}/{asset_ref}")
-        return prepared
-
-    def _default_image(
-        self, company_ref: str, missing: PreparedRequest, macros: MacroRegistry | None
-    ) -> PreparedRequest:
-        """§7.3, DefaultImageMode=0: the default image replaces the whole request; only
-        wid, hei, fmt and qlt of the original are kept. ``defaultImage=`` wins over the
-        ``default_image`` setting; an empty ``defaultImage=`` disables it."""
-        unknown = f"unknown asset {company_ref}/{missing.source.name}"
-        globals_ = missing.request.globals
-        name = globals_.value("defaultImage") if "defaultImage" in globals_ else None
-        name = self.settings.default_image if name is None else str(name)
-        if not name:
-            raise SourceNotFoundError(unknown)
-        record = self._record(company_ref, name)
-        if record.path is None:
-            raise SourceNotFoundError(f"{unknown}, and its default image {name!r} is missing")
-        kept = ModifierString(tuple(
-            node for node in missing.flat.nodes
-            if isinstance(node, Command) and node.key in ("wid", "hei", "fmt", "qlt")
-        ))  # fmt: skip
-        prepared = self.service.prepare(record, serialize(kept), strict=False, macros=macros)
-        return replace(prepared, substitute_for=missing.source.name)
-
-    def _record(self, company_ref: str, asset_ref: str) -> SourceRecord:
-        """The asset's catalog record; an unknown one has no path (req=exists answers 0)."""
-        if ".." in asset_ref.split("/"):
-            raise SourceNotFoundError("'..' is not allowed in an object path (§1.1)")
-        company = self.catalog.company(company_ref)
-        if company is None:
-            raise SourceNotFoundError(f"unknown company {company_ref!r}")
-        row = self.catalog.served_asset(company.id, asset_ref)
-        if row is None:
-            return SourceRecord(asset_ref, None, "", f"c|{company.id}")
-        return SourceRecord(
-            row.name,
-            self.catalog.original_path(row),
-            row.sha256 or "",
-            f"c|{company.id}",
-            row.modifier,
-            row.post_modifier,
-        )
 
     def _cache_control(self, prepared: PreparedRequest) -> str:
         cache = prepared.request.globals.value("cache")
