@@ -247,7 +247,7 @@ def test_job_logs_list_and_asset_job_logs(base: str, fx: Fixture):
     wait_done(base, reply.headers["location"])
     handle = reply.json()["jobHandle"]
     logs = httpx.get(f"{base}/companies/c%7C1/job-logs", auth=auth("editor"),
-                     params={"numRows": 1, "sortDirection": "descending"}).json()  # fmt: skip
+                     params={"numRows": 1, "sortDirection": "Descending"}).json()  # fmt: skip
     assert [j["jobHandle"] for j in logs] == [handle]
     editor_id = fx.users["editor"]
     mine = httpx.get(f"{base}/companies/c%7C1/job-logs", auth=auth("editor"),
@@ -260,7 +260,14 @@ def test_job_logs_list_and_asset_job_logs(base: str, fx: Fixture):
     bad = httpx.get(f"{base}/companies/c%7C1/job-logs", auth=auth("editor"),
                     params={"sortDirection": "sideways"})  # fmt: skip
     assert bad.status_code == 400 and bad.json()["fault"]["code"] == 30001
-    assert "sortDirection" in bad.json()["fault"]["reason"]
+    assert bad.json()["fault"]["parameter"] == "sortDirection"
+    by_errors = httpx.get(f"{base}/companies/c%7C1/job-logs", auth=auth("editor"),
+                          params={"sortBy": "FileErrorCount"}).json()  # fmt: skip
+    counts = [j["fileErrorCount"] for j in by_errors]
+    assert counts == sorted(counts, reverse=True)
+    too_many = httpx.get(f"{base}/companies/c%7C1/job-logs", auth=auth("editor"),
+                         params={"numRows": 1001})  # fmt: skip
+    assert too_many.status_code == 400 and too_many.json()["fault"]["parameter"] == "numRows"
 
 
 @pytest.mark.parametrize(
@@ -288,3 +295,37 @@ def test_read_permission_is_checked_per_file(base: str, fx: Fixture):
     errors = httpx.get(f"{base}/companies/c%7C1/job-logs/{handle}", auth=auth("contrib"),
                        params={"logType": "ExportError"}).json()["details"]  # fmt: skip
     assert [(e["assetHandle"], e["code"]) for e in errors] == [(fx.handle("#101"), 20009)]
+
+
+def test_canonical_rpc_form(base: str, fx: Fixture):
+    """POST /ops/{operationName} with the JSON form of <op>Param (§5.3): wrapped arrays and
+    nulls accepted on input; the same handlers as the resource aliases."""
+    ops = f"{base}/ops"
+    wrapped = {"items": [fx.handle("#101")]}
+    body = {"companyHandle": "c|1", "jobName": "rpc", "description": None,
+            "exportJob": {"assetHandleArray": wrapped, "fmt": "orig"}}  # fmt: skip
+    handle = httpx.post(f"{ops}/submitJob", json=body, auth=auth("editor")).json()["jobHandle"]
+    wait_done(base, f"{API}/companies/c%7C1/jobs/{quote(handle, safe='')}")
+    details = httpx.post(f"{ops}/getJobLogDetails", auth=auth("editor"), json={
+        "companyHandle": "c|1", "jobHandle": handle, "logTypeArray": {"items": ["ExportSuccess"]},
+    }).json()["jobLogArray"]  # fmt: skip
+    assert [d["logType"] for d in details[0]["details"]] == ["ExportSuccess"]
+    logs = httpx.post(f"{ops}/getJobLogs", json={"companyHandle": "c|1", "numRows": 1},
+                      auth=auth("editor")).json()  # fmt: skip
+    assert logs["jobLogArray"][0]["jobHandle"] == handle
+    active = httpx.post(f"{ops}/getActiveJobs", json={}, auth=auth("editor")).json()
+    assert "jobArray" in active
+    formats = httpx.post(f"{ops}/getImageFormats", json={"companyHandle": "c|1"},
+                         auth=auth("editor")).json()["imageFormatArray"]  # fmt: skip
+    assert "test" in {f["name"] for f in formats}
+    stop = httpx.post(f"{ops}/stopJob", json={"companyHandle": "c|1", "jobHandle": "j|1||x|99999"},
+                      auth=auth("editor"))  # fmt: skip
+    assert stop.status_code == 404 and stop.json()["fault"]["code"] == 30001
+    missing = httpx.post(f"{ops}/stopJob", json={"companyHandle": "c|1"}, auth=auth("editor"))
+    assert missing.json()["fault"] == {
+        "type": "ipsApiFault", "code": 30002, "name": "IPS_API_FAULT_CODE_MISSING_PARAMETER",
+        "reason": "jobHandle is required", "parameter": "jobHandle",
+    }  # fmt: skip
+    unknown = httpx.post(f"{ops}/addCompany", json={}, auth=auth("editor"))
+    assert unknown.status_code == 500 and unknown.json()["fault"]["code"] == 30000
+    assert "submitJob" in unknown.json()["fault"]["reason"]

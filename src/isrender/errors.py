@@ -305,6 +305,9 @@ class IpsFault(IsRenderError):
             if code < 30000
             else "ipsApiFault"
         )
-        self.http_status = 401 if code < 20000 else 403 if code < 30000 else 400
+        # §5.3: 100xx 401, 200xx 403, 30000 (an unexpected failure) 500, other 300xx 400
+        self.http_status = (
+            401 if code < 20000 else 403 if code < 30000 else 500 if code == 30000 else 400
+        )
         super().__init__(f"{self.fault} {code}: {reason}")
         self.reason = reason

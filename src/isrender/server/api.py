@@ -12,6 +12,7 @@ Handlers are plain functions, so FastAPI runs them in its thread pool (SQLite an
 import base64
 import binascii
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,15 +36,19 @@ from isrender.jobs import Job, JobService, job_handle
 from isrender.server.api_views import (
     IdempotencyKeys,
     JobNotFound,
+    descending,
+    filter_jobs,
     job_view,
     json_object,
     manifest,
     missing_output,
+    normalize_input,
     output_file,
     parse_datetime,
     present,
     quote_handle,
     save_part,
+    sort_key,
 )
 from isrender.server.tokens import ExpiredToken, InvalidToken, Signer
 
@@ -108,6 +113,7 @@ def api_router(service: JobService, signer: Signer) -> APIRouter:
         company: str, user: Caller, response: Response, body: Annotated[dict[str, Any], Body()],
         idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
     ) -> dict[str, str]:  # fmt: skip
+        body = normalize_input(body)
         with submitted.claim(user.id, idempotency_key, body) as earlier:
             handle = earlier.handle or submit_job(company, user, body)
             earlier.handle = handle
@@ -133,12 +139,13 @@ def api_router(service: JobService, signer: Signer) -> APIRouter:
     def job_logs(
         company: str, user: Caller,
         user_handle: Annotated[str | None, Query(alias="userHandle")] = None,
-        direction: Annotated[str, Query(alias="sortDirection", pattern="^(ascending|descending)$")]
-        = "descending",
+        sort_by: Annotated[str, Query(alias="sortBy")] = "StartDate",
+        direction: Annotated[str, Query(alias="sortDirection")] = "Descending",
         start: Annotated[str | None, Query(alias="startDate")] = None,
         end: Annotated[str | None, Query(alias="endDate")] = None,
-        rows: Annotated[int, Query(alias="numRows", ge=0)] = 0,
+        rows: Annotated[int, Query(alias="numRows", ge=1, le=1000)] = 100,
     ) -> list[dict[str, Any]]:  # fmt: skip
+        """§2.7.1: one summary per job; by StartDate descending, 100 rows unless asked."""
         found, _ = member(user, company, Operation.JOB_LOGS)
         after, before = parse_datetime(start, "startDate"), parse_datetime(end, "endDate")
         jobs = [
@@ -148,8 +155,8 @@ def api_router(service: JobService, signer: Signer) -> APIRouter:
             and (after is None or j.submitted >= after)
             and (before is None or j.submitted <= before)
         ]
-        jobs.sort(key=lambda j: (j.submitted, j.id), reverse=direction == "descending")
-        return [job_view(service, j) for j in (jobs[:rows] if rows else jobs)]
+        jobs.sort(key=sort_key(sort_by), reverse=descending(direction))
+        return [job_view(service, j) for j in jobs[:rows]]
 
     @router.get("/companies/{company}/assets/{asset}/job-logs", summary="getAssetJobLogs")
     def asset_job_logs(company: str, asset: str, user: Caller) -> list[dict[str, Any]]:
@@ -324,5 +331,79 @@ def api_router(service: JobService, signer: Signer) -> APIRouter:
         rows = service.details(job.id)
         assets = [e.asset_handle for e in rows if e.asset_handle]
         return {**job_view(service, job), "assetHandles": assets}
+
+    # ---- the canonical RPC form: POST /ops/{operationName} (§5.3) -------------------------
+
+    def rpc_operations() -> dict[str, Callable[[User, dict[str, Any]], dict[str, Any]]]:
+        def text(body: dict[str, Any], name: str, required: bool = True) -> str:
+            value = body.get(name)
+            if required and not value:
+                raise IpsFault(30002, f"{name} is required")
+            return str(value or "")
+
+        def number(body: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+            value = body.get(name, default)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise IpsFault(30001, f"{name}: a number from {low} to {high}")
+            return value
+
+        def control_op(action: str) -> Callable[[User, dict[str, Any]], dict[str, Any]]:
+            def run(user: User, body: dict[str, Any]) -> dict[str, Any]:
+                company, job = text(body, "companyHandle"), text(body, "jobHandle")
+                if action == "delete":
+                    delete(company, job, user)
+                else:
+                    control(company, job, action, user)
+                return {}  # an empty <op>Return (§2.6)
+
+            return run
+
+        def delete_format_op(user: User, body: dict[str, Any]) -> dict[str, Any]:
+            delete_image_format(text(body, "companyHandle"), text(body, "imageFormatHandle"), user)
+            return {}
+
+        def active_op(user: User, body: dict[str, Any]) -> dict[str, Any]:
+            company = text(body, "companyHandle", required=False)
+            jobs = active(company, user) if company else active_everywhere(user)
+            return {"jobArray": filter_jobs(jobs, body)}
+
+        return {
+            "submitJob": lambda u, b: {"jobHandle": submit_job(text(b, "companyHandle"), u, b)},
+            "getActiveJobs": active_op,
+            "getScheduledJobs": lambda u, b: {
+                "jobArray": filter_jobs(scheduled(text(b, "companyHandle"), u), b)
+            },
+            **{f"{action}Job": control_op(action)
+               for action in ("stop", "pause", "resume", "execute", "delete")},
+            "getJobLogs": lambda u, b: {"jobLogArray": job_logs(
+                text(b, "companyHandle"), u, b.get("userHandle"), b.get("sortBy") or "StartDate",
+                b.get("sortDirection") or "Descending", b.get("startDate"), b.get("endDate"),
+                number(b, "numRows", 100, 1, 1000),
+            )},
+            "getJobLogDetails": lambda u, b: {"jobLogArray": [log_details(
+                text(b, "companyHandle"), text(b, "jobHandle"), u,
+                [str(t) for t in b.get("logTypeArray") or ()],
+                number(b, "recordsPerPage", 1000, 1, 1000), number(b, "resultsPage", 1, 1, 2**31),
+            )]},
+            "getAssetJobLogs": lambda u, b: {"assetJobLogArray": asset_job_logs(
+                text(b, "companyHandle"), text(b, "assetHandle"), u)},
+            "getImageFormats": lambda u, b: {
+                "imageFormatArray": image_formats(text(b, "companyHandle"), u)
+            },
+            "saveImageFormat": lambda u, b: save_image_format(text(b, "companyHandle"), u, b),
+            "deleteImageFormat": delete_format_op,
+        }  # fmt: skip
+
+    operations = rpc_operations()
+
+    @router.post("/ops/{operation}", summary="Any operation in the canonical RPC form")
+    def rpc(
+        operation: str, user: Caller, body: Annotated[dict[str, Any] | None, Body()] = None
+    ) -> dict[str, Any]:
+        handler = operations.get(operation)
+        if handler is None:
+            supported = ", ".join(sorted(operations))
+            raise IpsFault(30000, f"operation {operation!r} is not implemented ({supported})")
+        return handler(user, normalize_input(body or {}))
 
     return router

@@ -8,7 +8,7 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +22,7 @@ from isrender.errors import IpsFault
 from isrender.jobs import Job, JobService, job_handle, outcome
 
 # "exportJob/fmt is required", "jobName: at most" -> the path; "Invalid is_modifier: x" -> none
-_PARAMETER = re.compile(r"([A-Za-z_]+(?:/[A-Za-z_]+)+)(?=[: ])|([A-Za-z_]+)(?=:)")
+_PARAMETER = re.compile(r"([A-Za-z_]+(?:/[A-Za-z_]+)+)(?=[: ])|([A-Za-z_]+)(?=:| is required)")
 FAULT_NAMES = {
     10000: "AUTHENTICATION_FAULT_CODE_NO_CREDENTIALS",
     10001: "AUTHENTICATION_FAULT_CODE_INVALID_CREDENTIALS",
@@ -203,3 +203,46 @@ class IdempotencyKeys:
             yield submission
             if submission.handle:
                 self._seen[(user_id, key)] = (digest, now, submission)
+
+
+_SORT_KEYS = {
+    "jobname": lambda j: j.name.lower(),
+    "startdate": lambda j: j.start_date or j.submitted,
+    "userid": lambda j: j.submit_user_id,
+    "fileerrorcount": lambda j: j.errors,
+    "filewarningcount": lambda j: j.warnings,
+    "filesuccesscount": lambda j: j.success,
+}
+
+
+def sort_key(sort_by: str) -> Callable[[Job], Any]:
+    """getJobLogs ``sortBy`` (§2.7.1), case-insensitive; ties keep the submit order."""
+    key = _SORT_KEYS.get(sort_by.lower())
+    if key is None:
+        choices = "JobName, StartDate, UserId, FileErrorCount, FileWarningCount, FileSuccessCount"
+        raise IpsFault(30001, f"sortBy: one of {choices}, not {sort_by!r}")
+    return lambda job: (key(job), job.id)
+
+
+def descending(direction: str) -> bool:
+    if direction.lower() not in ("ascending", "descending"):
+        raise IpsFault(30001, f"sortDirection: Ascending or Descending, not {direction!r}")
+    return direction.lower() == "descending"
+
+
+def normalize_input(value: Any) -> Any:
+    """JSON input rules of §5.3: ``{"items": [...]}`` array wrappers become plain arrays and
+    ``null`` means absent (the key is dropped)."""
+    if isinstance(value, dict):
+        if value.keys() == {"items"} and isinstance(value["items"], list):
+            return [normalize_input(v) for v in value["items"]]
+        return {k: normalize_input(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [normalize_input(v) for v in value]
+    return value
+
+
+def filter_jobs(views: list[dict[str, Any]], body: dict[str, Any]) -> list[dict[str, Any]]:
+    """getActiveJobs / getScheduledJobs: ``jobHandle`` and ``originalName`` combine with AND."""
+    wanted = {k: body[k] for k in ("jobHandle", "originalName") if body.get(k)}
+    return [v for v in views if all(v.get(k) == value for k, value in wanted.items())]
