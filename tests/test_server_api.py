@@ -329,3 +329,22 @@ def test_canonical_rpc_form(base: str, fx: Fixture):
     unknown = httpx.post(f"{ops}/addCompany", json={}, auth=auth("editor"))
     assert unknown.status_code == 500 and unknown.json()["fault"]["code"] == 30000
     assert "submitJob" in unknown.json()["fault"]["reason"]
+
+
+@pytest.mark.parametrize(
+    ("header", "locale"), [("de-DE,de;q=0.9", "de-DE"), ("fr", "fr"), ("*", ""), (None, "")]
+)
+def test_accept_language_selects_the_locale(fx: Fixture, header: str | None, locale: str):
+    from isrender.server.api_views import with_locale
+
+    assert with_locale({}, header).get("locale", "") == locale
+    assert with_locale({"locale": "ja-JP"}, header)["locale"] == "ja-JP"  # the body wins
+
+
+def test_accept_language_reaches_the_job(base: str, fx: Fixture):
+    body = {"jobName": "localized", "exportJob": {"assetHandleArray": [fx.handle("#101")],
+                                                  "fmt": "orig"}}  # fmt: skip
+    reply = httpx.post(f"{base}/companies/c%7C1/jobs", json=body, auth=auth("editor"),
+                       headers={"Accept-Language": "de-DE,de;q=0.9"})  # fmt: skip
+    view = wait_done(base, reply.headers["location"])
+    assert view["locale"] == "de-DE"

@@ -49,6 +49,7 @@ from isrender.server.api_views import (
     quote_handle,
     save_part,
     sort_key,
+    with_locale,
 )
 from isrender.server.tokens import ExpiredToken, InvalidToken, Signer
 
@@ -112,8 +113,9 @@ def api_router(service: JobService, signer: Signer) -> APIRouter:
     def submit(
         company: str, user: Caller, response: Response, body: Annotated[dict[str, Any], Body()],
         idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+        accept_language: Annotated[str | None, Header(alias="Accept-Language")] = None,
     ) -> dict[str, str]:  # fmt: skip
-        body = normalize_input(body)
+        body = with_locale(normalize_input(body), accept_language)
         with submitted.claim(user.id, idempotency_key, body) as earlier:
             handle = earlier.handle or submit_job(company, user, body)
             earlier.handle = handle
@@ -398,12 +400,13 @@ def api_router(service: JobService, signer: Signer) -> APIRouter:
 
     @router.post("/ops/{operation}", summary="Any operation in the canonical RPC form")
     def rpc(
-        operation: str, user: Caller, body: Annotated[dict[str, Any] | None, Body()] = None
-    ) -> dict[str, Any]:
+        operation: str, user: Caller, body: Annotated[dict[str, Any] | None, Body()] = None,
+        accept_language: Annotated[str | None, Header(alias="Accept-Language")] = None,
+    ) -> dict[str, Any]:  # fmt: skip
         handler = operations.get(operation)
         if handler is None:
             supported = ", ".join(sorted(operations))
             raise IpsFault(30000, f"operation {operation!r} is not implemented ({supported})")
-        return handler(user, normalize_input(body or {}))
+        return handler(user, with_locale(normalize_input(body or {}), accept_language))
 
     return router

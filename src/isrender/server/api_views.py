@@ -106,6 +106,8 @@ def job_view(service: JobService, job: Job) -> dict[str, Any]:
     optional = {"startDate": job.start_date, "endDate": job.end_date, "execTime": job.exec_time,
                 "nextFireTime": job.next_fire}  # fmt: skip
     view.update({k: v.isoformat() for k, v in optional.items() if v is not None})
+    if job.locale:
+        view["locale"] = job.locale
     if job.exec_schedule:
         view["execSchedule"] = job.exec_schedule
         view["triggerState"] = job.trigger_state
@@ -246,3 +248,19 @@ def filter_jobs(views: list[dict[str, Any]], body: dict[str, Any]) -> list[dict[
     """getActiveJobs / getScheduledJobs: ``jobHandle`` and ``originalName`` combine with AND."""
     wanted = {k: body[k] for k in ("jobHandle", "originalName") if body.get(k)}
     return [v for v in views if all(v.get(k) == value for k, value in wanted.items())]
+
+
+_LANGUAGE = re.compile(r"^([a-z]{2})(?:[-_]([A-Za-z]{2}))?$")
+
+
+def with_locale(body: dict[str, Any], accept_language: str | None) -> dict[str, Any]:
+    """``Accept-Language`` selects the operation locale (§5.3) when the body names none:
+    its first tag, as ``ll`` or ``ll-CC``; anything else (``*``, scripts) is left out."""
+    if body.get("locale") or not accept_language:
+        return body
+    first = accept_language.split(",")[0].split(";")[0].strip()
+    match = _LANGUAGE.match(first)
+    if match is None:
+        return body
+    language, country = match.groups()
+    return {**body, "locale": f"{language}-{country.upper()}" if country else language}
