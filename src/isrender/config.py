@@ -20,6 +20,7 @@ request_obfuscation = false           # attribute::RequestObfuscation: base64 mo
 url_signing_key = ""                  # when set, every image URL needs &sig=<HMAC-SHA256>
 default_image = ""                    # attribute::DefaultImage: served for a missing asset
 default_expiration = 3600             # Cache-Control max-age of default-image replies
+soap_strict_namespaces = false        # SOAP: exportJob only in 2012-02-14 and later namespaces
 ```
 """
 
@@ -39,7 +40,7 @@ _KEYS = ("data_dir", "database_url", "macro_files", "strict_role_lists", "mail_t
          "smtp_host", "smtp_port", "mail_from", "export_workers", "retention_days",
          "export_layout", "validate_handles_at_submit", "render_slots", "render_timeout",
          "expiration", "request_lock", "request_obfuscation", "url_signing_key",
-         "default_image", "default_expiration")  # fmt: skip
+         "default_image", "default_expiration", "soap_strict_namespaces")  # fmt: skip
 
 
 def _flag(value: object) -> bool:
@@ -73,6 +74,7 @@ class Settings:
     url_signing_key: str = ""
     default_image: str = ""
     default_expiration: int = 3600
+    soap_strict_namespaces: bool = False
     export_workers: int = 3  # measured on 2 cores: 1 -> 0.85x, 2 -> 1.56x, 3 -> 1.66x, 4 -> 1.66x
 
     @property
@@ -130,4 +132,5 @@ class Settings:
             url_signing_key=str(values.get("url_signing_key", "")),
             default_image=str(values.get("default_image", "")),
             default_expiration=int(str(values.get("default_expiration", 3600))),
+            soap_strict_namespaces=_flag(values.get("soap_strict_namespaces", False)),
         )

@@ -131,9 +131,14 @@ class ImageService:
 
     def render(self, prepared: PreparedRequest) -> RenderResult:
         """The image; raises SourceNotFoundError when the record has no original."""
+        return self.render_bound(self._path(prepared), prepared.request)
+
+    def render_bound(self, path: Path, request: ImageRequest) -> RenderResult:
+        """Render a request the caller composed and bound itself (ExportJob: §2.8.5's
+        macro-fmt rule and strict binding) with this service's catalog attributes."""
         from isrender.renderer import render_request
 
-        return render_request(self._path(prepared), prepared.request, self.attributes)
+        return render_request(path, request, self.attributes)
 
     def reply(self, prepared: PreparedRequest) -> Reply:
         """Answer a non-image ``req=`` (everything in ANSWERED but img)."""

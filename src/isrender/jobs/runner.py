@@ -33,11 +33,14 @@ from isrender.jobs.export import (
     unique_name,
 )
 from isrender.jobs.models import Job, JobLogEntry
+from isrender.service import ImageService
 
 __all__ = ["EXPORT_ATTRIBUTES", "Entry", "Run"]
 
 # Exports deliver full resolution (D-50) and accept sources up to 200 Mpx (§2.8.13).
 EXPORT_ATTRIBUTES = CatalogAttributes(max_source_pixels=200_000_000, max_render_pixels=200_000_000)
+# The conversion step of every export: the same ImageService the image server uses.
+EXPORT_IMAGES = ImageService(EXPORT_ATTRIBUTES)
 LOG_FILE_TYPES = {"Image": "MasterImage", "AnimatedGif": "MasterImage", "Video": "Video",
                   "MasterVideo": "Video", "WindowsCovering": "WindowCovering"}  # fmt: skip
 SAME_NAME_TYPES = frozenset(
@@ -286,12 +289,10 @@ class Run:
                 entry.relative = output_name(entry.asset.folder.path, entry.asset.file_name,
                                              entry.asset.name, entry.asset.id, None)  # fmt: skip
                 return entry
-            from isrender.renderer import render_request
-
             asset = entry.asset
             request = compose(self.params, self.registry, self.scope, asset.modifier,
                               asset.post_modifier)  # fmt: skip
-            entry.data = render_request(entry.source, request, EXPORT_ATTRIBUTES).data
+            entry.data = EXPORT_IMAGES.render_bound(entry.source, request).data
             entry.relative = output_name(asset.folder.path, asset.file_name, asset.name,
                                          asset.id, conversion_extension(request))  # fmt: skip
         except OSError:

@@ -25,6 +25,7 @@ from isrender.server.api import api_router
 from isrender.server.api_views import fault_response
 from isrender.server.gate import RenderGate
 from isrender.server.image import ImageEndpoint
+from isrender.server.soap import soap_router
 from isrender.server.tokens import Signer
 from isrender.service import ImageService
 
@@ -56,7 +57,9 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
     endpoint = ImageEndpoint(settings, images, gate)
     app.include_router(endpoint.router())
     jobs = JobService(catalog)
-    app.include_router(api_router(jobs, Signer(settings.url_signing_key)))
+    api, operations = api_router(jobs, Signer(settings.url_signing_key))
+    app.include_router(api)
+    app.include_router(soap_router(catalog, operations, settings.soap_strict_namespaces))
     app.state.gate = gate
 
     @app.exception_handler(IpsFault)

@@ -53,14 +53,18 @@ from isrender.server.api_views import (
 )
 from isrender.server.tokens import ExpiredToken, InvalidToken, Signer
 
-__all__ = ["api_router"]
+__all__ = ["IpsOperation", "api_router"]
 
 TOKEN_LIFETIME = 3600.0  # bearer tokens, seconds
 LINK_LIFETIME = 3600.0  # signed download links in the outputs list, seconds
 RUNNING = ("New", "Running", "Stopping", "Paused")  # what getActiveJobs lists
 
 
-def api_router(service: JobService, signer: Signer) -> APIRouter:
+IpsOperation = Callable[[User, dict[str, Any]], dict[str, Any]]
+
+
+def api_router(service: JobService, signer: Signer) -> tuple[APIRouter, dict[str, IpsOperation]]:
+    """The JSON API router, and its operations by IPS name (the SOAP endpoint serves them too)."""
     catalog = service.catalog
     submitted = IdempotencyKeys()
     router = APIRouter(prefix="/api/ips/v1", tags=["IPS JSON API"])
@@ -336,7 +340,7 @@ def api_router(service: JobService, signer: Signer) -> APIRouter:
 
     # ---- the canonical RPC form: POST /ops/{operationName} (§5.3) -------------------------
 
-    def rpc_operations() -> dict[str, Callable[[User, dict[str, Any]], dict[str, Any]]]:
+    def rpc_operations() -> dict[str, IpsOperation]:
         def text(body: dict[str, Any], name: str, required: bool = True) -> str:
             value = body.get(name)
             if required and not value:
@@ -349,7 +353,7 @@ def api_router(service: JobService, signer: Signer) -> APIRouter:
                 raise IpsFault(30001, f"{name}: a number from {low} to {high}")
             return value
 
-        def control_op(action: str) -> Callable[[User, dict[str, Any]], dict[str, Any]]:
+        def control_op(action: str) -> IpsOperation:
             def run(user: User, body: dict[str, Any]) -> dict[str, Any]:
                 company, job = text(body, "companyHandle"), text(body, "jobHandle")
                 if action == "delete":
@@ -409,4 +413,4 @@ def api_router(service: JobService, signer: Signer) -> APIRouter:
             raise IpsFault(30000, f"operation {operation!r} is not implemented ({supported})")
         return handler(user, with_locale(normalize_input(body or {}), accept_language))
 
-    return router
+    return router, operations
