@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.catalog_fixture import Fixture
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
@@ -20,3 +25,21 @@ def shared_path(*parts: str) -> Path:
 def jsonl(name: str) -> list[dict[str, str]]:
     with shared_path("examples", name).open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def fx(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
+    """The §6.1 conformance catalog (tests/catalog_fixture.py), one per test module."""
+    from tests.catalog_fixture import build  # imports pyvips: only for the modules that use it
+
+    return build(tmp_path_factory.mktemp("catalog") / "data")
+
+
+@pytest.fixture(scope="module")
+def ips_server(fx: Fixture) -> Iterator[str]:
+    """A real uvicorn server on 127.0.0.1 serving ``fx``'s catalog; yields its base URL."""
+    from isrender.server import create_app
+    from tests.http_server import running
+
+    with running(create_app(fx.catalog.settings, fx.catalog)) as url:
+        yield url

@@ -22,12 +22,7 @@ from isrender.errors import IpsFault
 from isrender.language import parse
 from isrender.macros import expand
 from isrender.request import bind
-from tests.catalog_fixture import Fixture, build
-
-
-@pytest.fixture(scope="module")
-def fx(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
-    return build(tmp_path_factory.mktemp("catalog"))
+from tests.catalog_fixture import Fixture
 
 
 @pytest.mark.parametrize(

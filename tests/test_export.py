@@ -19,15 +19,10 @@ from isrender.errors import IpsFault  # noqa: E402
 from isrender.jobs import JobService, job_handle, outcome  # noqa: E402
 from isrender.jobs.mail import LogTransport  # noqa: E402
 from isrender.jobs.models import Job  # noqa: E402
-from tests.catalog_fixture import Fixture, build  # noqa: E402
+from tests.catalog_fixture import Fixture  # noqa: E402
 from tests.tables.export import BASE, ERRORS, FAULTS, RUNS  # noqa: E402
 
 EMAILS = {"root": "root@ips.example", "outsider": "outsider@globex.example"}
-
-
-@pytest.fixture(scope="module")
-def fx(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
-    return build(tmp_path_factory.mktemp("export"))
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from isrender.jobs import JobService, job_handle, outcome
 from isrender.jobs.cron import CronError, parse_cron
 from isrender.jobs.mail import LogTransport
 from isrender.jobs.models import Job
-from tests.catalog_fixture import Fixture, build
+from tests.catalog_fixture import Fixture
 
 T0 = datetime(2026, 11, 22, 1, 0, 0)  # a Sunday
 
@@ -53,11 +53,6 @@ def test_quartz_cron(expression: str, after: datetime, expected: datetime) -> No
 def test_bad_cron(expression: str) -> None:
     with pytest.raises(CronError):
         parse_cron(expression)
-
-
-@pytest.fixture(scope="module")
-def fx(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
-    return build(tmp_path_factory.mktemp("schedule"))
 
 
 @pytest.fixture

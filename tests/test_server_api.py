@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import time
 import zipfile
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -17,21 +16,15 @@ import httpx
 import pytest
 
 from isrender.server import create_app
-from tests.catalog_fixture import Fixture, build
+from tests.catalog_fixture import Fixture
 from tests.http_server import running
 
 API = "/api/ips/v1"
 
 
 @pytest.fixture(scope="module")
-def fx(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
-    return build(tmp_path_factory.mktemp("api") / "data")
-
-
-@pytest.fixture(scope="module")
-def base(fx: Fixture) -> Iterator[str]:
-    with running(create_app(fx.catalog.settings, fx.catalog)) as url:
-        yield url + API
+def base(ips_server: str) -> str:
+    return ips_server + API
 
 
 def auth(alias: str, password: str = "secret") -> httpx.BasicAuth:

@@ -3,7 +3,6 @@ SOAP client's submit / job-log round trip."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from xml.etree import ElementTree as ET
 
@@ -11,7 +10,7 @@ import httpx
 import pytest
 
 from isrender.server import create_app
-from tests.catalog_fixture import Fixture, build
+from tests.catalog_fixture import Fixture
 from tests.http_server import running
 
 URL = "/scene7/services/IpsApiService"
@@ -19,14 +18,8 @@ NS = "http://www.scene7.com/IpsApi/xsd/2014-04-03"
 
 
 @pytest.fixture(scope="module")
-def fx(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
-    return build(tmp_path_factory.mktemp("soap") / "data")
-
-
-@pytest.fixture(scope="module")
-def base(fx: Fixture) -> Iterator[str]:
-    with running(create_app(fx.catalog.settings, fx.catalog)) as url:
-        yield url
+def base(ips_server: str) -> str:
+    return ips_server
 
 
 def envelope(body: str, auth: str = "") -> str:
