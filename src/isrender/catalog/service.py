@@ -9,7 +9,7 @@ import base64
 import hashlib
 import hmac
 import os
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -534,11 +534,15 @@ def _replaced_asset(s: Session, company: Company, folder_id: int, file_name: str
     return None
 
 
-def _free_name(s: Session, company_id: int, stem: str) -> str:
-    """``stem``, or ``stem-n`` when another asset of the company has it (names are unique)."""
-    taken = set(s.scalars(select(Asset.name).where(Asset.company_id == company_id)).all())
+def free_name(stem: str, taken: Container[str]) -> str:
+    """``stem``, or the first ``stem-n`` not in ``taken`` (asset names, job names)."""
     name, n = stem, 0
     while name in taken:
         n += 1
         name = f"{stem}-{n}"
     return name
+
+
+def _free_name(s: Session, company_id: int, stem: str) -> str:
+    """Asset names are unique within a company."""
+    return free_name(stem, set(s.scalars(select(Asset.name).where(Asset.company_id == company_id))))

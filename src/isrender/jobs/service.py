@@ -21,6 +21,7 @@ from isrender.catalog import Catalog, Operation, Role, allowed, parse_handle
 from isrender.catalog.handles import HandleKind
 from isrender.catalog.models import User
 from isrender.catalog.roles import category
+from isrender.catalog.service import free_name
 from isrender.errors import IpsFault
 from isrender.jobs.export import validate_export
 from isrender.jobs.mail import LogTransport, SmtpTransport, Transport, compose_digest, should_send
@@ -184,12 +185,8 @@ class JobService(Scheduling):
 
     def _unique(self, company_id: int, name: str) -> str:
         with self.catalog.session() as s:
-            taken = set(s.scalars(select(Job.name).where(Job.company_id == company_id)).all())
-        candidate, n = name, 0
-        while candidate in taken:
-            n += 1
-            candidate = f"{name}-{n}"
-        return candidate
+            taken = set(s.scalars(select(Job.name).where(Job.company_id == company_id)))
+        return free_name(name, taken)
 
     # ---- upload (an UploadPostJob-like job, §1.9) -------------------------------------------
 
