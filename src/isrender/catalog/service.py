@@ -281,7 +281,7 @@ class Catalog:
                     parse(text)
                 except ModifierError as exc:
                     raise IpsFault(30001, f"modifier: {exc.message}") from None
-        asset = self.served_asset(company_id, ref)
+        asset = self.find_asset(company_id, ref)
         if asset is None:
             raise CatalogError(f"asset {ref!r} not found")
         with self.session() as s:
@@ -364,9 +364,8 @@ class Catalog:
             asset = s.get(Asset, handle.id)
             return asset if asset is not None and asset.company_id == company_id else None
 
-    def served_asset(self, company_id: int, ref: str) -> Asset | None:
-        """The asset an image URL names (§1.1 object): ``name``, ``folder/path/name`` or a
-        handle; assets in the trash are not served."""
+    def find_asset(self, company_id: int, ref: str) -> Asset | None:
+        """An asset of this company by handle, ``name`` or ``folder/path/name``."""
         asset = self.asset(company_id, ref)
         if asset is None:
             folder, _, name = ref.rpartition("/")
@@ -375,6 +374,11 @@ class Catalog:
                 rows = s.scalars(query.order_by(Asset.id)).all()
             wanted = self._normal_folder(folder) if folder else None
             asset = next((a for a in rows if wanted is None or a.folder.path == wanted), None)
+        return asset
+
+    def served_asset(self, company_id: int, ref: str) -> Asset | None:
+        """The asset an image URL names (§1.1 object); assets in the trash are not served."""
+        asset = self.find_asset(company_id, ref)
         return asset if asset is not None and asset.trash_state == "NotInTrash" else None
 
     def assets(self, company_id: int) -> list[Asset]:
