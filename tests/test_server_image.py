@@ -293,3 +293,12 @@ def test_arbitrary_queries_never_fail_internally(
 ):
     """Any text as a modifier string (%-encoded where a URL needs it): never an internal error."""
     _never_internal(client.get(f"/is/image/Acme/{stem(data)}?{quote(text, safe='=&$,{}.%')}"))
+
+
+def test_object_path_is_decoded_once(base: str, data: tuple[Settings, Path], tmp_path: Path):
+    """§1.1: each path element is %-decoded once; ``a%2541`` names ``a%41``, not ``aA``."""
+    gradient(40, 30).write_to_file(str(tmp_path / "a%41.png"))
+    catalog = Catalog(data[0])
+    catalog.upload(catalog.require_company("Acme").id, [tmp_path / "a%41.png"], "odd")
+    assert httpx.get(f"{base}/is/image/Acme/a%2541?wid=10").status_code == 200
+    assert httpx.get(f"{base}/is/image/Acme/aA?wid=10").status_code == 404

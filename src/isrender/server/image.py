@@ -9,7 +9,6 @@ conditional GET is answered before any pixel is decoded.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -45,18 +44,27 @@ class ImageEndpoint:
         return router
 
     async def image(self, company: str, asset: str, request: Request) -> Response:
+        # ``asset`` arrives %-decoded once by the router (§1.1); decoding again would let
+        # ``%2525`` reach the catalog as ``%``.
         query = self._checked_query(request)
-        prepared = await run_in_threadpool(self.images.prepare, company, unquote(asset), query)
-        headers = {"ETag": prepared.etag, "Cache-Control": self._cache_control(prepared)}
+        prepared = await run_in_threadpool(self.images.prepare, company, asset, query)
+        etag = prepared.etag
+        headers = {"ETag": etag, "Cache-Control": self._cache_control(prepared)}
         if prepared.substitute_for:
             headers["X-IsRender-Default-Image"] = _header_safe(prepared.source.name)
         if prepared.ignored:
             headers[IGNORED_HEADER] = _header_safe("; ".join(prepared.ignored))
-        if prepared.req.type != "img":
-            reply = await self.gate.run(lambda: self.images.service.reply(prepared))
-            headers["Cache-Control"] = "no-cache"
-            return Response(reply.body, media_type=reply.media_type, headers=headers)
-        if _matches(request.headers.get("if-none-match"), prepared.etag):
+        kind = prepared.req.type
+        if kind != "img":
+            # only props and imageprops read pixels or headers: the rest need no render slot
+            reply = self.images.service.reply
+            answer = (
+                await self.gate.run(lambda: reply(prepared))
+                if kind in ("props", "imageprops")
+                else await run_in_threadpool(reply, prepared)
+            )
+            return Response(answer.body, media_type=answer.media_type, headers=headers)
+        if _matches(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers=headers)
         result = await self.gate.run(lambda: self.images.service.render(prepared))
         return Response(result.data, media_type=result.media_type, headers=headers)
@@ -73,6 +81,8 @@ class ImageEndpoint:
         return query
 
     def _cache_control(self, prepared: PreparedRequest) -> str:
+        if prepared.req.type != "img":
+            return "no-cache"  # properties describe the current record
         cache = prepared.request.globals.value("cache")
         if cache is not None and getattr(cache, "client", "on") == "off":
             return "no-store"
