@@ -153,11 +153,7 @@ def jobs_group() -> None:
 
 
 def _company_job(service: JobService, company: str, handle: str) -> Job:
-    company_id = service.catalog.require_company(company).id
-    job = service.find(company_id, handle)
-    if job is None:
-        raise IpsFault(30001, "job not found")
-    return job
+    return service.require(service.catalog.require_company(company).id, handle)
 
 
 @jobs_group.command("list")

@@ -311,3 +311,12 @@ class IpsFault(IsRenderError):
         )
         super().__init__(f"{self.fault} {code}: {reason}")
         self.reason = reason
+
+
+class JobNotFound(IpsFault):
+    """A job handle that does not name a job of the company: 30001, and 404 over HTTP (§5.3).
+    Another company's job is indistinguishable from an absent one (§2.6)."""
+
+    def __init__(self) -> None:
+        super().__init__(30001, "job not found: jobHandle does not name a job of this company")
+        self.http_status = 404

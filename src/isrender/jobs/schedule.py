@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from isrender.errors import IpsFault
+from isrender.errors import IpsFault, JobNotFound
 from isrender.jobs.cron import CronError, parse_cron
 from isrender.jobs.models import Job
 
@@ -81,8 +81,10 @@ class Scheduling:
     def execute(self, company_id: int, handle: str, find: Callable[[int, str], Job | None]) -> Job:
         """executeJob on a schedule: one run now, schedule unchanged (held when one runs)."""
         job = find(company_id, handle)
-        if job is None or job.state != "Scheduled":
-            raise IpsFault(30001, "job not found" if job is None else "the job is not scheduled")
+        if job is None:
+            raise JobNotFound()
+        if job.state != "Scheduled":
+            raise IpsFault(30001, "the job is not scheduled")
         if self._active_run(job):
             self._set(job.id, trigger_state="Blocked", held=True)
             return job

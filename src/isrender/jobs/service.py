@@ -22,7 +22,7 @@ from isrender.catalog.handles import HandleKind
 from isrender.catalog.models import User
 from isrender.catalog.roles import category
 from isrender.catalog.service import free_name
-from isrender.errors import IpsFault
+from isrender.errors import IpsFault, JobNotFound
 from isrender.jobs.export import validate_export
 from isrender.jobs.mail import LogTransport, SmtpTransport, Transport, compose_digest, should_send
 from isrender.jobs.models import Job, JobLogEntry
@@ -283,9 +283,7 @@ class JobService(Scheduling):
 
     def control(self, company_id: int, handle: str, action: str) -> Job:
         """stop, pause, resume or delete a job of this company (§2.6)."""
-        job = self.find(company_id, handle)
-        if job is None:
-            raise IpsFault(30001, "job not found")
+        job = self.require(company_id, handle)
         if job.state == "Scheduled":
             return self.control_schedule(job, action)
         if job.state in ("Done", "Fired", "Deleted"):
@@ -322,6 +320,13 @@ class JobService(Scheduling):
         with self.catalog.session() as s:
             job = s.get(Job, parsed.id)
         return job if job is not None and job.company_id == company_id else None
+
+    def require(self, company_id: int, handle: str) -> Job:
+        """``find``, or JobNotFound."""
+        job = self.find(company_id, handle)
+        if job is None:
+            raise JobNotFound()
+        return job
 
     def jobs(self, company_id: int) -> list[Job]:
         with self.catalog.session() as s:

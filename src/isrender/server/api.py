@@ -35,7 +35,6 @@ from isrender.errors import IpsFault
 from isrender.jobs import Job, JobService, job_handle
 from isrender.server.api_views import (
     IdempotencyKeys,
-    JobNotFound,
     descending,
     filter_jobs,
     job_view,
@@ -103,10 +102,7 @@ def api_router(service: JobService, signer: Signer) -> tuple[APIRouter, dict[str
 
     def company_job(user: User, company_ref: str, handle: str, operation: Operation) -> Job:
         company, _ = member(user, company_ref, operation)
-        job = service.find(company.id, handle)
-        if job is None:
-            raise JobNotFound()
-        return job
+        return service.require(company.id, handle)
 
     @router.post("/tokens", summary="Issue a bearer token for Basic credentials")
     def issue_token(user: Caller) -> dict[str, Any]:

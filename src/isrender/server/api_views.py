@@ -51,14 +51,6 @@ FAULT_NAMES = {
 }
 
 
-class JobNotFound(IpsFault):
-    """30001 for a job handle that does not resolve in a job call: 404 (§5.3)."""
-
-    def __init__(self) -> None:
-        super().__init__(30001, "jobHandle does not name a job of this company")
-        self.http_status = 404
-
-
 def fault_response(fault: IpsFault) -> JSONResponse:
     body: dict[str, object] = {
         "type": fault.fault,
