@@ -23,6 +23,7 @@ __all__ = [
     "InvalidValueError",
     "IpsFault",
     "IsRenderError",
+    "JobNotFound",
     "LayerNameError",
     "LimitExceededError",
     "Location",
