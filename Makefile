@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test lint typecheck bench fuzz clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
@@ -38,6 +38,13 @@ test: lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/pytest benchmarks -q --benchmark-only --benchmark-columns=min,median,mean,ops,rounds
+
+# Bounded fuzzing of parse/expand/bind and the macro-file readers (not part of `make test`):
+# atheris when it builds here (coverage-guided), else hypothesis. FUZZ_RUNS executions a target.
+FUZZ_RUNS ?= 20000
+fuzz: $(STAMP)
+	-$(BIN)/python -m pip install --quiet atheris || echo "atheris did not build: using hypothesis"
+	$(BIN)/python fuzz/run.py --runs $(FUZZ_RUNS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .benchmarks

@@ -36,8 +36,8 @@ def _image(path: Path, width: int, height: int, alpha: bool = False) -> Path:
     return path
 
 
-def build(data_dir: Path) -> Fixture:
-    catalog = Catalog(Settings(data_dir=data_dir))
+def build(data_dir: Path, database_url: str = "") -> Fixture:
+    catalog = Catalog(Settings(data_dir=data_dir, database_url=database_url))
     acme = catalog.add_company("Acme").id
     globex = catalog.add_company("Globex").id
     fx = Fixture(catalog, acme, globex)

@@ -9,6 +9,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.services import fresh_database, postgres_server, postgres_url, redis_url
+
+__all__ = ["postgres_server", "postgres_url", "redis_url"]  # fixtures for every test module
+
 if TYPE_CHECKING:
     from tests.catalog_fixture import Fixture
 
@@ -27,12 +31,25 @@ def jsonl(name: str) -> list[dict[str, str]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each module that uses it runs twice: ``""`` (SQLite in the data directory), then the URL
+    of a fresh PostgreSQL database (tests/services.py), dropped after the module."""
+    if request.param == "sqlite":
+        yield ""
+        return
+    with fresh_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
+
+
 @pytest.fixture(scope="module")
-def fx(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
-    """The §6.1 conformance catalog (tests/catalog_fixture.py), one per test module."""
+def fx(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fixture]:
+    """The §6.1 conformance catalog (tests/catalog_fixture.py), one per test module and backend."""
     from tests.catalog_fixture import build  # imports pyvips: only for the modules that use it
 
-    return build(tmp_path_factory.mktemp("catalog") / "data")
+    built = build(tmp_path_factory.mktemp("catalog") / "data", database_url)
+    yield built
+    built.catalog.close()  # its pooled connections go before the database is dropped
 
 
 @pytest.fixture(scope="module")

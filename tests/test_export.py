@@ -6,6 +6,7 @@ import hashlib
 import json
 import socket
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -205,19 +206,44 @@ def test_other_companies_jobs_are_not_found(fx: Fixture, service: JobService) ->
     assert info.value.code == 30001
 
 
-def test_recovery_finishes_a_crashed_job(fx: Fixture, service: JobService) -> None:
+def test_a_dead_workers_chunk_is_taken_back_when_its_lease_expires(
+    fx: Fixture, service: JobService
+) -> None:
+    """A worker died holding a chunk (its lease ran out, a half-written .part is left):
+    the next worker takes the chunk back and the job ends Done with each entry once."""
+    from isrender.jobs.ledger import Ledger
+    from isrender.jobs.models import JobChunk, utcnow
+    from isrender.jobs.plan import Planner
+
     job = submit(service, fx, "editor", ["#102", "#101"], fmt="orig")
-    with fx.catalog.session() as s:
-        row = s.get(Job, job.id)
-        row.state = "Running"  # type: ignore[union-attr]  # as if the process died mid-run
+    assert Planner(fx.catalog).start(service.job(job.id))
+    claim = Ledger(fx.catalog).claim("deadhost:1:dead0000", only_job=job.id)
+    assert claim is not None
+    with fx.catalog.session() as s:  # the dead worker's lease is over
+        s.get(JobChunk, claim.chunk_id).lease_expires = utcnow() - timedelta(seconds=1)  # type: ignore[union-attr]
     folder = service.output_dir(job) / "products"
-    folder.mkdir(parents=True)
-    (folder / ".shoe.jpg.part").write_bytes(b"half")
-    assert job.id in JobService(fx.catalog, LogTransport()).recover()
-    done = service.job(job.id)
-    assert done.state == "Done" and done.fatal_error and done.cancelled == 2
-    assert not list(folder.glob("*.part"))
-    assert any("worker lost" in e.message for e in service.details(job.id, ("FatalError",)))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / ".shoe.jpg.dead0000.part").write_bytes(b"half")
+    done = JobService(fx.catalog, LogTransport()).run(job.id)
+    assert (done.state, done.success, done.cancelled, outcome(done)) == ("Done", 2, 0, "Succeeded")
+    assert not list(service.output_dir(job).rglob("*.part"))
+    kinds = [e.log_type for e in service.details(job.id)]
+    assert kinds.count("ExportSuccess") == 2 and "FatalError" not in kinds
+
+
+def test_a_live_workers_chunk_is_never_taken(fx: Fixture, service: JobService) -> None:
+    from isrender.jobs.ledger import Ledger
+    from isrender.jobs.plan import Planner
+
+    job = submit(service, fx, "editor", ["#102"], fmt="orig")
+    assert Planner(fx.catalog).start(service.job(job.id))
+    assert not Planner(fx.catalog).start(service.job(job.id))  # started once
+    ledger = Ledger(fx.catalog)
+    claim = ledger.claim("livehost:1:live0000", only_job=job.id)
+    assert claim is not None
+    assert ledger.claim("otherhost:2:other000", only_job=job.id) is None
+    assert ledger.renew(claim.chunk_id, "livehost:1:live0000")
+    assert not ledger.renew(claim.chunk_id, "otherhost:2:other000")
 
 
 def test_mail_over_real_smtp(fx: Fixture, tmp_path: Path) -> None:
@@ -414,3 +440,16 @@ def test_asset_modifiers_wrap_the_conversion(fx: Fixture, service: JobService) -
             fx.catalog.set_asset_modifiers(fx.acme, fx.handle("#101"), "wid=1&$$", None)
     finally:
         fx.catalog.set_asset_modifiers(fx.acme, fx.handle("#101"), "", "")
+
+
+@pytest.mark.parametrize(
+    ("shape", "found"),
+    [("j|{c}||{name}|{id}", True), ("j|{c}||bogus|{id}", False), ("j|{other}||{name}|{id}", False),
+     ("j|{c}|||{id}", True), ("j|{c}||{name}|{id}x", False)],
+)  # fmt: skip
+def test_a_job_handle_naming_another_job_is_not_found(
+    fx: Fixture, service: JobService, shape: str, found: bool
+) -> None:
+    job = submit(service, fx, "editor", ["#102"], fmt="orig")
+    handle = shape.format(c=fx.acme, other=fx.globex, name=job.name, id=job.id)
+    assert (service.find(fx.acme, handle) is not None) is found

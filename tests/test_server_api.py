@@ -85,7 +85,7 @@ def test_expired_download_link_answers_410(fx: Fixture):
 
     from isrender.server.tokens import Signer
 
-    settings = replace(fx.catalog.settings, url_signing_key="shared-key")
+    settings = replace(fx.catalog.settings, secret_key="shared-key")
     expired, _ = Signer("shared-key").issue("output:1:products/x.tiff", -1)
     with running(create_app(settings, fx.catalog)) as url:
         reply = httpx.get(f"{url}{API}/downloads/{expired}")

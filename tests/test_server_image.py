@@ -27,11 +27,11 @@ PHOTO = CORPUS / "jpeg" / "giunchedi-srgb.jpg"
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
+def data(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> tuple[Settings, Path]:
     """Company Acme with the corpus photo (or a gradient when ../shared is absent) and a
-    PNG with an asset Modifier, plus the preset ``$thumb$``."""
+    PNG with an asset Modifier, plus the preset ``$thumb$``; on SQLite, then PostgreSQL."""
     root = tmp_path_factory.mktemp("served")
-    settings = Settings(data_dir=root / "data")
+    settings = Settings(data_dir=root / "data", database_url=database_url)
     catalog = Catalog(settings)
     acme = catalog.add_company("Acme").id
     photo = PHOTO
@@ -192,7 +192,7 @@ def test_a_render_past_the_timeout_answers_504(data: tuple[Settings, Path]):
 def test_isrender_serve_serves_the_data_dir_from_the_environment(data: tuple[Settings, Path]):
     from tests.http_server import serving_process
 
-    with serving_process(str(data[0].data_dir)) as url:
+    with serving_process(str(data[0].data_dir), ISRENDER_DATABASE_URL=data[0].database_url) as url:
         reply = httpx.get(f"{url}/is/image/Acme/{stem(data)}?wid=64&fmt=png")
     assert (
         reply.status_code == 200
@@ -238,7 +238,10 @@ def test_cli_assets_render_gives_the_served_bytes(
 
     from isrender.cli import main
 
-    env = {"ISRENDER_DATA_DIR": str(data[0].data_dir)}
+    env = {
+        "ISRENDER_DATA_DIR": str(data[0].data_dir),
+        "ISRENDER_DATABASE_URL": data[0].database_url,
+    }
     target = tmp_path / "out.png"
     result = CliRunner().invoke(
         main,
@@ -280,8 +283,8 @@ def test_real_world_queries_never_fail_internally(client: Any, data: tuple[Setti
         _never_internal(reply)
         statuses.append(reply.status_code)
     # measured: 50 of 127 render; most others invoke their company's presets ($name$), which
-    # this catalog does not have (400 "unknown macro"), or use [layer] features (501)
-    assert statuses.count(200) >= 45 and set(statuses) <= {200, 400, 501}, statuses
+    # this catalog does not have (400 "unknown macro"), or use [layer] features (403, D-48)
+    assert statuses.count(200) >= 45 and set(statuses) <= {200, 400, 403}, statuses
 
 
 @hypothesis_settings(

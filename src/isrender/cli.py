@@ -318,8 +318,8 @@ def _describe(spec: CommandSpec) -> None:
     out.print(table)
 
 
-from isrender import cli_catalog, cli_demo, cli_jobs, cli_macros, cli_serve  # noqa: E402
+from isrender import cli_bench, cli_catalog, cli_demo, cli_jobs, cli_macros, cli_serve  # noqa: E402
 
 # each adds its commands to main
-for _module in (cli_macros, cli_catalog, cli_jobs, cli_serve, cli_demo):
+for _module in (cli_macros, cli_catalog, cli_jobs, cli_serve, cli_demo, cli_bench):
     _module.register(main)

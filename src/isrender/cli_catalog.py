@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,15 +14,31 @@ from rich.table import Table
 
 from isrender.catalog import Catalog, Role, asset_handle, company_handle, export_class
 from isrender.catalog.handles import format_handle, user_handle
+from isrender.catalog.names import check_folder_path
 from isrender.catalog.service import OVERWRITE_MODES
 from isrender.cli_support import out, reports_errors
 from isrender.config import Settings
-from isrender.errors import IsRenderError
+from isrender.errors import IsRenderError, ModifierError, PasswordRequired
 
 __all__ = ["register"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 ROLES = [r.value for r in Role]
+
+
+def password_for(email: str, password: str | None, *, confirm: bool = False) -> str:
+    """``password``, else a prompt on the terminal; with no terminal, PasswordRequired (exit 2)
+    instead of click's bare "Abort"."""
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        raise PasswordRequired(
+            f"no password for {email} and no terminal to ask on: "
+            "pass --password or set ISRENDER_PASSWORD"
+        )
+    prompted: str = click.prompt(f"password for {email}", hide_input=True,
+                                 confirmation_prompt=confirm)  # fmt: skip
+    return prompted
 
 
 def _catalog() -> Catalog:
@@ -41,8 +58,31 @@ def catalog_group() -> None:
 @reports_errors
 def init_cmd() -> None:
     """Create the data directory and the catalog database (safe to run again)."""
+    from isrender.migrations import head_revision
+
     catalog = _catalog()
-    out.print(f"catalog ready in {catalog.settings.data_dir}", markup=False)
+    out.print(f"catalog ready in {catalog.settings.data_dir} (schema {head_revision()})",
+              markup=False)  # fmt: skip
+
+
+@catalog_group.command("upgrade")
+@reports_errors
+def upgrade_cmd() -> None:
+    """Migrate the catalog database to this isrender's schema (back it up first)."""
+    from isrender.catalog.service import database_engine
+    from isrender.migrations import upgrade
+
+    settings = Settings.load()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = database_engine(settings.database)
+    try:
+        before, after = upgrade(engine)
+    finally:
+        engine.dispose()
+    if before == after:
+        out.print(f"catalog schema already at {after}", markup=False)
+    else:
+        out.print(f"catalog schema upgraded from {before or 'empty'} to {after}", markup=False)
 
 
 @click.group("company")
@@ -78,11 +118,19 @@ def user_group() -> None:
 
 @user_group.command("add")
 @click.argument("email")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--password", envvar="ISRENDER_PASSWORD", default=None,
+              help="The new user's password (or ISRENDER_PASSWORD; else a prompt).")  # fmt: skip
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--role", type=click.Choice(ROLES), default=Role.IPS_USER.value, show_default=True)
 @click.option("--company", "companies", multiple=True, help="Company name or handle; repeat.")
 @reports_errors
-def user_add(email: str, password: str, role: str, companies: tuple[str, ...]) -> None:
+def user_add(email: str, password: str | None, password_stdin: bool, role: str,
+             companies: tuple[str, ...]) -> None:  # fmt: skip
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise PasswordRequired("--password-stdin: standard input holds no password")
+    password = password_for(email, password, confirm=True)
     catalog = _catalog()
     memberships = tuple((_company_id(catalog, c), None) for c in companies)
     user = catalog.add_user(email, password, Role(role), memberships)
@@ -103,10 +151,9 @@ def upload_cmd(paths: tuple[Path, ...], company: str, email: str, password: str 
     """Upload files and directories (sub-folders kept) as assets, in one upload job."""
     from isrender.jobs import JobService, job_handle
 
+    check_folder_path(folder)
     service = JobService(_catalog())
-    if password is None:
-        password = click.prompt(f"password for {email}", hide_input=True)
-    caller = service.catalog.authenticate(email, password)
+    caller = service.catalog.authenticate(email, password_for(email, password))
     job = service.upload(caller, company, list(paths), folder, overwrite=not no_overwrite)
     table = Table("result", "asset", "message", box=None)
     for entry in service.details(job.id):
@@ -218,10 +265,30 @@ def presets_group() -> None:
 @click.argument("name")
 @click.argument("definition")
 @click.option("--company", required=True)
+@click.option(
+    "--allow-invalid",
+    is_flag=True,
+    help="Store a definition whose values do not bind (wid=abc); refused otherwise.",
+)
 @reports_errors
-def presets_add(name: str, definition: str, company: str) -> None:
+def presets_add(name: str, definition: str, company: str, allow_invalid: bool) -> None:
+    """Create or replace a preset. Its values are checked as a strict request would read them
+    (through the company's other presets), so a typo never replaces a working preset."""
     catalog = _catalog()
-    preset = catalog.save_preset(_company_id(catalog, company), name, definition)
+    company_id = _company_id(catalog, company)
+    if not allow_invalid:
+        from isrender.language import parse
+        from isrender.macros import expand
+        from isrender.request import bind
+
+        registry = catalog.macro_registry(company_id)
+        try:
+            flat = expand(parse(definition), registry, catalog=f"c|{company_id}")
+        except ModifierError:
+            flat = None  # save_preset refuses what does not parse or expand (30001)
+        if flat is not None:
+            bind(flat, strict=True)
+    preset = catalog.save_preset(company_id, name, definition)
     out.print(f"{format_handle(preset.company_id, preset.id)}  ${name}$ = {definition}",
               markup=False)  # fmt: skip
 

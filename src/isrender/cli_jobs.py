@@ -2,13 +2,15 @@
 
 The CLI acts as the user named by ``--user`` after checking the password (``--password``,
 ``ISRENDER_PASSWORD`` or a prompt), so the same authorization rules apply as over the API.
-Jobs run in this process: ``export`` waits with a progress bar (``--no-wait`` only queues the
-job; ``jobs run`` runs queued ones).
+``export`` works its job in this process with a progress bar (other workers may share it);
+``--no-wait`` only queues the job for ``isrender jobs worker`` (or Celery workers).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -21,10 +23,10 @@ from rich.table import Table
 
 from isrender.catalog import Catalog
 from isrender.catalog.models import User
-from isrender.cli_support import out, reports_errors
+from isrender.cli_support import err, out, reports_errors
 from isrender.config import Settings
 from isrender.errors import IpsFault
-from isrender.jobs import Job, JobService, job_handle, outcome
+from isrender.jobs import Job, JobService, JobState, job_handle, outcome
 from isrender.jobs.export import EMAIL_SETTINGS
 
 __all__ = ["print_job_log", "register"]
@@ -32,17 +34,16 @@ __all__ = ["print_job_log", "register"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _service() -> JobService:
-    service = JobService(Catalog(Settings.load()))
-    service.recover()  # a job a crashed run left behind is finished first
+def _service(settings: Settings | None = None) -> JobService:
+    service = JobService(Catalog(settings or Settings.load()))
     service.purge()  # outputs past their retention go
     return service
 
 
 def _login(service: JobService, email: str, password: str | None) -> User:
-    if password is None:
-        password = click.prompt(f"password for {email}", hide_input=True)
-    return service.catalog.authenticate(email, password)
+    from isrender.cli_catalog import password_for  # no terminal: a clear error, exit 2
+
+    return service.catalog.authenticate(email, password_for(email, password))
 
 
 _USER = click.option("--user", "email", required=True, help="Act as this user (e-mail).")
@@ -102,24 +103,31 @@ def export_cmd(
     job = service.submit(caller, company, job_name, payload, user_ref=on_behalf_of,
                          exec_time=exec_time, exec_schedule=exec_schedule)  # fmt: skip
     out.print(f"submitted {job_handle(job)}", markup=False)
-    if job.state == "Scheduled":
+    if job.state == JobState.SCHEDULED:
         out.print(f"scheduled: next run {job.next_fire} (run 'isrender jobs worker')", markup=False)
     elif wait:
         job = _run_with_progress(service, job)
         print_job_log(service, job)
         _print_outputs(service, job)
+        if job.fatal_error:  # the job failed as a whole (disk full, ...): say why, exit 1
+            fatal = service.details(job.id, ("FatalError",))
+            err.out(f"error: job failed: {fatal[0].message if fatal else outcome(job)}")
+            sys.exit(1)
 
 
 def _run_with_progress(service: JobService, job: Job) -> Job:
-    service.start(job.id)
+    """Work the job here with a progress bar; never waits on a runner that has died."""
+    runner = service.start(job.id)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=out, transient=True) as progress:
         task = progress.add_task(f"exporting {job.name}", total=job.total)
         while True:
             current = service.job(job.id)
             progress.update(task, completed=current.processed + current.cancelled)
-            if current.state == "Done":
+            if current.state == JobState.DONE:
                 break
+            if not runner.is_alive() and service.failures.get(job.id):
+                raise service.failures[job.id]
             time.sleep(0.1)
     return service.wait(job.id)
 
@@ -211,7 +219,7 @@ def jobs_run(handle: str, company: str) -> None:
     """Run a queued job now (in this process)."""
     service = _service()
     job = _company_job(service, company, handle)
-    if job.state != "New":
+    if job.state != JobState.NEW:
         raise IpsFault(30001, f"the job is {job.state}, not queued")
     print_job_log(service, _run_with_progress(service, job))
 
@@ -275,20 +283,52 @@ def jobs_execute(handle: str, company: str) -> None:
 
 
 @jobs_group.command("worker")
-@click.option("--once", is_flag=True, help="One pass, then exit (for cron or tests).")
-@click.option("--interval", default=1.0, show_default=True, help="Seconds between passes.")
+@click.option("--processes", type=click.IntRange(1, 64), default=None,
+              help="Local backend: worker processes (default: one per core).")  # fmt: skip
+@click.option("--concurrency", type=click.IntRange(1, 64), default=None,
+              help="Celery backend (broker_url set): processes of the Celery worker.")  # fmt: skip
+@click.option("--once", is_flag=True, help="Local backend: work until idle, then exit.")
 @reports_errors
-def jobs_worker(once: bool, interval: float) -> None:
-    """Fire due schedules and run queued jobs (--no-wait exports), until interrupted."""
-    service = _service()
-    while True:
-        done = service.fire_due() + service.run_queued()
-        for job_id in done:
+def jobs_worker(processes: int | None, concurrency: int | None, once: bool) -> None:
+    """Run jobs: fire due schedules, start queued jobs, export their entries, finish them.
+
+    Start as many as you like, on as many machines as share the database and the data
+    directory: work is claimed in the database with leases, so nothing runs twice, and the
+    chunks of a worker that dies are taken back when their lease expires."""
+    settings = Settings.load()
+    service = _service(settings)
+    if settings.broker_url:
+        from isrender.jobs.celery_app import run_worker
+
+        run_worker(settings, concurrency or os.cpu_count() or 1)
+        return
+    if once:
+        from isrender.jobs.worker import Worker
+
+        worker = Worker(service, on_event=_print_event(service))
+        while worker.step():
+            pass
+        return
+    import threading
+
+    from isrender.jobs.backends import run_processes
+
+    count = processes or os.cpu_count() or 1
+    out.print(f"local job worker: {count} processes (Ctrl-C stops)", markup=False)
+    stop = threading.Event()
+    try:
+        run_processes(settings, count, stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+def _print_event(service: JobService) -> Callable[[str, int], None]:
+    def printed(event: str, job_id: int) -> None:
+        if event == "finished":
             job = service.job(job_id)
             out.print(f"{job_handle(job)}: {outcome(job)}", markup=False)
-        if once:
-            return
-        time.sleep(interval)
+
+    return printed
 
 
 @jobs_group.command("purge")

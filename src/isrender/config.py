@@ -21,32 +21,37 @@ url_signing_key = ""                  # when set, every image URL needs &sig=<HM
 default_image = ""                    # attribute::DefaultImage: served for a missing asset
 default_expiration = 3600             # Cache-Control max-age of default-image replies
 soap_strict_namespaces = false        # SOAP: exportJob only in 2012-02-14 and later namespaces
+secret_key = ""                       # signs tokens and links; generated into data_dir when empty
+broker_url = ""                       # redis://host:6379/0: jobs on Celery (ISRENDER_BROKER_URL)
+job_lease_seconds = 30                # a claimed chunk is taken back this long after its last beat
+job_chunk_size = 4                    # entries a worker claims at once
+reveal_unknown_users = false          # true: unknown users get 10002 as the reference (enumerable)
+login_failures_per_account = 5        # failed logins per account within the window -> lockout
+login_failures_per_address = 20       # failed logins per client address within the window
+login_failure_window = 300            # seconds failed logins are counted over
+login_lockout_seconds = 60            # how long a throttled account or address waits
+max_query_length = 8192               # bytes of an image URL's query string; longer: 414
 ```
 """
 
 from __future__ import annotations
 
+import functools
+import logging
+import math
 import os
 import tomllib
+import typing
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from isrender.errors import IsRenderError
 
 __all__ = ["ConfigError", "Settings"]
 
-_KEYS = ("data_dir", "database_url", "macro_files", "strict_role_lists", "mail_transport",
-         "smtp_host", "smtp_port", "mail_from", "export_workers", "retention_days",
-         "export_layout", "validate_handles_at_submit", "render_slots", "render_timeout",
-         "expiration", "request_lock", "request_obfuscation", "url_signing_key",
-         "default_image", "default_expiration", "soap_strict_namespaces")  # fmt: skip
-
-
-def _flag(value: object) -> bool:
-    if isinstance(value, str):
-        return value.lower() in ("1", "true", "yes")
-    return bool(value)
+log = logging.getLogger("isrender.config")
 
 
 class ConfigError(IsRenderError):
@@ -76,6 +81,16 @@ class Settings:
     default_expiration: int = 3600
     soap_strict_namespaces: bool = False
     export_workers: int = 3  # measured on 2 cores: 1 -> 0.85x, 2 -> 1.56x, 3 -> 1.66x, 4 -> 1.66x
+    secret_key: str = ""  # empty: generated once into data_dir/secret_key (see server/tokens.py)
+    broker_url: str = ""  # empty: the local backend (worker processes claim from the database)
+    job_lease_seconds: float = 30.0
+    job_chunk_size: int = 4
+    reveal_unknown_users: bool = False  # D: unknown users answer 10001 like a wrong password
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 20
+    login_failure_window: float = 300.0
+    login_lockout_seconds: float = 60.0
+    max_query_length: int = 8192
 
     @property
     def database(self) -> str:
@@ -97,40 +112,70 @@ class Settings:
                 values.update(tomllib.loads(config.read_text("utf-8")).get("isrender", {}))
             except tomllib.TOMLDecodeError as exc:
                 raise ConfigError(f"{config.name} is not valid TOML: {exc}") from None
-        for key in _KEYS:
+        for key in _field_types():
             if f"ISRENDER_{key.upper()}" in env:
                 values[key] = env[f"ISRENDER_{key.upper()}"]
         return cls._from(values, config.parent if config.is_file() else Path.cwd())
 
     @classmethod
     def _from(cls, values: dict[str, object], base: Path) -> Settings:
-        raw_files = values.get("macro_files", ())
-        files: list[str] = (
-            [f for f in raw_files.split(os.pathsep) if f]
-            if isinstance(raw_files, str)
-            else [str(f) for f in raw_files]  # type: ignore[attr-defined]
-        )
-        strict = _flag(values.get("strict_role_lists", False))
-        return cls(
-            data_dir=base / str(values.get("data_dir", "isrender-data")),
-            database_url=str(values.get("database_url", "")),
-            macro_files=tuple(base / f for f in files),
-            strict_role_lists=bool(strict),
-            mail_transport=str(values.get("mail_transport", "log")),
-            smtp_host=str(values.get("smtp_host", "localhost")),
-            smtp_port=int(str(values.get("smtp_port", 25))),
-            mail_from=str(values.get("mail_from", "isrender@localhost")),
-            export_workers=max(1, int(str(values.get("export_workers", 3)))),
-            retention_days=float(str(values.get("retention_days", 7))),
-            export_layout=str(values.get("export_layout", "folders")),
-            validate_handles_at_submit=_flag(values.get("validate_handles_at_submit", False)),
-            render_slots=max(1, int(str(values.get("render_slots", 4)))),
-            render_timeout=float(str(values.get("render_timeout", 30))),
-            expiration=int(str(values.get("expiration", 86400))),
-            request_lock=_flag(values.get("request_lock", False)),
-            request_obfuscation=_flag(values.get("request_obfuscation", False)),
-            url_signing_key=str(values.get("url_signing_key", "")),
-            default_image=str(values.get("default_image", "")),
-            default_expiration=int(str(values.get("default_expiration", 3600))),
-            soap_strict_namespaces=_flag(values.get("soap_strict_namespaces", False)),
-        )
+        """Typed settings: each key converted to its field's type, or ConfigError naming the
+        key and the type; unknown keys are logged as a warning and ignored."""
+        types = _field_types()
+        for key in sorted(set(values) - set(types)):
+            log.warning("isrender.toml: unknown setting %r ignored (see the README)", key)
+        typed: dict[str, Any] = {
+            key: _typed(key, value, types[key]) for key, value in values.items() if key in types
+        }
+        typed["data_dir"] = base / typed.get("data_dir", Path("isrender-data"))
+        typed["macro_files"] = tuple(base / f for f in typed.get("macro_files", ()))
+        for key in _AT_LEAST_ONE:
+            if key in typed:
+                typed[key] = max(1, typed[key])
+        return cls(**typed)
+
+
+_AT_LEAST_ONE = ("export_workers", "render_slots", "job_chunk_size")  # pools need a worker
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+_TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
+               Path: "a path", tuple: "a list of paths"}  # fmt: skip
+
+
+@functools.cache
+def _field_types() -> dict[str, type]:
+    """Each setting's type, from the Settings dataclass itself (one table: its fields)."""
+    hints = typing.get_type_hints(Settings)
+    return {f.name: typing.get_origin(hints[f.name]) or hints[f.name] for f in fields(Settings)}
+
+
+def _typed(key: str, value: object, kind: type) -> object:
+    """``value`` (TOML, or an ISRENDER_* string) as ``kind``; ConfigError when it is not one."""
+    text = value.strip() if isinstance(value, str) else None
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if text is not None and text.lower() in _TRUE + _FALSE:
+            return text.lower() in _TRUE
+    elif kind is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if text is not None and len(text) <= 20 and text.lstrip("+-").isdigit():
+            return int(text)
+    elif kind is float:
+        number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        if text is not None and len(text) <= 40:
+            try:
+                number = float(text)
+            except ValueError:
+                number = None
+        if number is not None and math.isfinite(number):
+            return float(number)
+    elif kind is str or kind is Path:
+        if isinstance(value, str):
+            return value if kind is str else Path(value)
+    elif kind is tuple:  # macro_files: a TOML list, or os.pathsep-separated text
+        if text is not None:
+            return tuple(Path(f) for f in text.split(os.pathsep) if f)
+        if isinstance(value, list) and all(isinstance(f, str) for f in value):
+            return tuple(Path(f) for f in value)
+    raise ConfigError(f"setting {key!r} must be {_TYPE_NAMES[kind]}, not {value!r}")

@@ -17,9 +17,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
+    "BenchSetupError",
     "ConstraintError",
     "CorruptSourceError",
+    "IdempotencyKeyBusy",
     "InvalidEncodingError",
+    "InvalidNameError",
     "InvalidValueError",
     "IpsFault",
     "IsRenderError",
@@ -27,17 +30,24 @@ __all__ = [
     "LayerNameError",
     "LimitExceededError",
     "Location",
+    "LoginThrottled",
     "MacroDefinitionError",
     "ModifierError",
     "ModifierSyntaxError",
     "OutputLimitError",
+    "PasswordRequired",
+    "QueryTooLongError",
     "RenderError",
+    "ServiceUnavailable",
     "SourceFormatError",
     "SourceNotFoundError",
     "SourceTooLargeError",
+    "UiCsrfRejected",
+    "UiLoginRequired",
     "UnknownCommandError",
     "UnknownMacroError",
     "UnsupportedFeatureError",
+    "ViewGeometryError",
     "closest",
 ]
 
@@ -286,9 +296,17 @@ class OutputLimitError(RenderError):
 
 
 class UnsupportedFeatureError(RenderError):
-    """A valid command or format this implementation does not render (D-48)."""
+    """A valid command or format this implementation does not render (D-48: 403 on the
+    IS-compatible surface; a 5xx would tell clients and CDNs the server is failing)."""
 
-    http_status = 501
+    http_status = 403
+
+
+class BenchSetupError(IsRenderError):
+    """An ``isrender bench`` run that cannot start: no sources, a bad --workers list, an
+    --against URL that is not an explicit http(s) URL, a cap exceeded, a missing extra."""
+
+    http_status = 400
 
 
 class IpsFault(IsRenderError):
@@ -321,3 +339,85 @@ class JobNotFound(IpsFault):
     def __init__(self) -> None:
         super().__init__(30001, "job not found: jobHandle does not name a job of this company")
         self.http_status = 404
+
+
+class IdempotencyKeyBusy(IpsFault):
+    """A submit whose ``Idempotency-Key`` another request is still submitting: 409, retry."""
+
+    def __init__(self) -> None:
+        super().__init__(30001, "a submit with this Idempotency-Key is in progress; retry")
+        self.http_status = 409
+
+
+class UiLoginRequired(IsRenderError):
+    """A web UI page or /ui/api call without a valid session: pages redirect to /ui/login."""
+
+    http_status = 401
+
+    def __init__(self, target: str = "/ui/") -> None:
+        super().__init__("log in to use the web UI")
+        self.target = target  # where to go back to after logging in
+
+
+class UiCsrfRejected(IsRenderError):
+    """A web UI form or call whose CSRF token is missing, forged or from another session."""
+
+    http_status = 403
+
+    def __init__(self) -> None:
+        super().__init__("the form's CSRF token is missing or invalid; reload the page")
+
+
+class ViewGeometryError(RenderError):
+    """A size or scale the request asks for cannot be computed: it would make a side larger
+    than 2**31-1 pixels (D-32) or shrink the image below one pixel. Names the command."""
+
+    http_status = 400
+
+
+class QueryTooLongError(IsRenderError):
+    """A query string above the server's limit, refused before anything parses it."""
+
+    http_status = 414
+
+
+class InvalidNameError(IpsFault):
+    """An asset, folder, company or user name that breaks the one naming rule
+    (catalog/names.py): 30001, naming the kind of name and why."""
+
+    def __init__(self, kind: str, name: str, why: str) -> None:
+        shown = name if len(name) <= 60 else name[:57] + "..."
+        super().__init__(30001, f"{kind} name {shown!r}: {why}")
+
+
+class LoginThrottled(IpsFault):
+    """Too many failed logins for the account or the client address: the authentication
+    fault 10001, HTTP 429 and ``retry_after`` seconds (catalog/throttle.py)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(10001, f"too many failed logins; retry in {retry_after} s")
+        self.retry_after = retry_after
+        self.http_status = 429
+
+
+class PasswordRequired(IsRenderError):
+    """A command that needs a password got none and has no terminal to ask on."""
+
+    http_status = 401
+
+
+class ServiceUnavailable(IsRenderError):
+    """A service the catalog or the jobs need (database, job broker) cannot be reached.
+
+    ``setting`` names the setting that points at it, so the CLI can say what to check; the
+    public message names the part, never the address or credentials."""
+
+    http_status = 503
+
+    def __init__(self, part: str, setting: str, detail: str = "") -> None:
+        super().__init__(f"the {part} is unreachable (check the {setting} setting){detail}")
+        self.part, self.setting = part, setting
+
+    @property
+    def public_message(self) -> str:
+        return f"the {self.part} is unavailable; try again later"

@@ -31,6 +31,7 @@ class Handle:
     id: int | None  # None for folder handles, which are paths
     path: str = ""  # folder handles: the path
     company: int | None = None  # image format and job handles carry their company
+    name: str = ""  # job handles: the job's name, which must match the job the id names
 
 
 def company_handle(company_id: int) -> str:
@@ -73,7 +74,8 @@ def parse_handle(text: str, kind: HandleKind) -> Handle | None:
         # j|<company>||<name>|<jobId>: identity is the trailing id
         if len(parts) < 3 or not _NUMBER.match(parts[-1]) or not _NUMBER.match(parts[1]):
             return None
-        return Handle(kind, int(parts[-1]), company=int(parts[1]))
+        name = "|".join(parts[3:-1]) if len(parts) >= 5 else ""
+        return Handle(kind, int(parts[-1]), company=int(parts[1]), name=name)
     if kind is HandleKind.IMAGE_FORMAT:
         if len(parts) != 3 or not (_NUMBER.match(parts[1]) and _NUMBER.match(parts[2])):
             return None

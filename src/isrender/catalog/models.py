@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["Asset", "Base", "Company", "Folder", "Group", "GroupMember", "ImageFormat",
-           "Membership", "Permission", "User"]  # fmt: skip
+__all__ = ["Asset", "Base", "Company", "Folder", "Group", "GroupMember", "IdempotencyKey",
+           "ImageFormat", "Membership", "Permission", "User"]  # fmt: skip
 
 
 class Base(DeclarativeBase):
@@ -117,3 +117,18 @@ class ImageFormat(Base):
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
     name: Mapped[str] = mapped_column(String(200))
     url_modifier: Mapped[str] = mapped_column(String(4000))
+
+
+class IdempotencyKey(Base):
+    """An ``Idempotency-Key`` of a JSON API submit (§5.3), shared by every server process: the
+    unique constraint makes the first insert win; ``job_id`` is empty while that submit runs."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("company_id", "user_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    created: Mapped[datetime]  # naive UTC, set by the server (one clock for the 24 h window)

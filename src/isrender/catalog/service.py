@@ -6,9 +6,11 @@ company is "not found", indistinguishable from an absent one (§1.1).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
+import secrets
 from collections.abc import Container, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,14 +18,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, make_url, select
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from isrender.attributes import CatalogAttributes
 from isrender.catalog.asset_types import detect_type
 from isrender.catalog.handles import HandleKind, parse_handle
 from isrender.catalog.models import (
     Asset,
-    Base,
     Company,
     Folder,
     Group,
@@ -33,13 +36,17 @@ from isrender.catalog.models import (
     Permission,
     User,
 )
+from isrender.catalog.names import check_file_name, check_folder_path, check_name, storable
 from isrender.catalog.roles import PORTAL, PermissionEntry, Role, can_read
 from isrender.catalog.storage import FileStore
+from isrender.catalog.throttle import LoginThrottle, ThrottleLimits
 from isrender.config import Settings
 from isrender.errors import IpsFault, IsRenderError, ModifierError
 from isrender.language import parse
 from isrender.macro_files import MacroEntry
 from isrender.macros import MacroRegistry
+
+MAX_SOURCE_PIXELS = CatalogAttributes().max_source_pixels  # what the image server refuses
 
 __all__ = ["Catalog", "CatalogError", "UploadEntry", "hash_password", "verify_password"]
 
@@ -52,6 +59,43 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def database_engine(url: str) -> Engine:
+    """The engine for ``database_url``: ``postgresql://`` means psycopg 3 (the ``[postgres]``
+    extra), not SQLAlchemy's default psycopg2; SQLite connections get their pragmas."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise CatalogError("database_url is not a URL like postgresql://user@host/db") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        engine = create_engine(parsed, pool_pre_ping=parsed.get_backend_name() == "postgresql")
+    except ModuleNotFoundError as exc:  # the driver of the URL's database is not installed
+        postgres = parsed.drivername.startswith("postgres")
+        extra = " (pip install 'isrender[postgres]')" if postgres else ""
+        raise CatalogError(f"database_url needs the {exc.name} module{extra}") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _require_current_schema(engine: Engine) -> None:
+    """An empty database gets the schema at head; one behind head must be upgraded first."""
+    from isrender.migrations import prepare  # alembic loads only when a catalog opens
+
+    status = prepare(engine)
+    if not status.known:
+        raise CatalogError(
+            f"the catalog database is at schema revision {status.current}, newer than this "
+            f"isrender knows ({status.head}): upgrade isrender"
+        )
+    if not status.ready:
+        raise CatalogError(
+            f"the catalog database is at schema revision {status.current}; this isrender needs "
+            f"{status.head}: run `isrender catalog upgrade` (back up the database first)"
+        )
 
 
 OVERWRITE_MODES = ("OverwriteFullName", "OverwriteAnyExt", "OverwriteFullNameAnyFolder",
@@ -74,6 +118,13 @@ def hash_password(password: str) -> str:
     digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
     encoded = base64.b64encode(salt).decode(), base64.b64encode(digest).decode()
     return "scrypt$" + "$".join(encoded)
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    """A hash no password matches: unknown users get the same scrypt work as known ones, so
+    the answer time does not tell whether an account exists."""
+    return hash_password(secrets.token_hex(16))
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -104,25 +155,31 @@ class Catalog:
     def __init__(self, settings: Settings) -> None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings = settings
-        self.engine = create_engine(settings.database, future=True)
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        import isrender.jobs.models  # noqa: F401  (registers the job tables on the same metadata)
-
-        Base.metadata.create_all(self.engine)
+        self.engine = database_engine(settings.database)
+        _require_current_schema(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.files = FileStore(settings.originals_dir)
         self._base_macros: MacroRegistry | None = None
         self._base_stamp: tuple[int, ...] = ()
+        self.logins = LoginThrottle(ThrottleLimits(
+            settings.login_failures_per_account, settings.login_failures_per_address,
+            settings.login_failure_window, settings.login_lockout_seconds,
+        ))  # fmt: skip
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self._sessions() as session, session.begin():
             yield session
 
+    def close(self) -> None:
+        """Close the pooled database connections (the catalog reconnects if used again)."""
+        self.engine.dispose()
+
     # ---- companies ----------------------------------------------------------------------------
 
     def add_company(self, name: str, root_path: str | None = None) -> Company:
+        check_name("company", name)
+        check_folder_path(root_path or "")
         with self.session() as s:
             if s.scalar(select(Company).where(Company.name == name)):
                 raise CatalogError(f"a company named {name!r} already exists")
@@ -142,6 +199,8 @@ class Catalog:
 
     def company(self, ref: str) -> Company | None:
         """By handle (``c|1``) or by name."""
+        if not storable(ref):
+            return None
         with self.session() as s:
             handle = parse_handle(ref, HandleKind.COMPANY)
             if handle is not None:
@@ -170,6 +229,7 @@ class Catalog:
         first_name: str = "",
         last_name: str = "",
     ) -> User:
+        check_name("user", email)
         with self.session() as s:
             if s.scalar(select(User).where(User.email == email)):
                 raise CatalogError(f"a user {email!r} already exists")
@@ -199,17 +259,28 @@ class Catalog:
                 s.add(membership)
             membership.role, membership.is_active = role.value, active
 
-    def authenticate(self, email: str, password: str) -> User:
-        """The user, or an authenticationFault (10001/10002 share one reason, §4.1)."""
+    def authenticate(self, email: str, password: str, address: str = "") -> User:
+        """The user, or an authenticationFault (10001/10002 share one reason, §4.1).
+
+        Throttled per account and per client ``address`` (``self.logins``, LoginThrottled
+        while locked). Unknown and invalid users cost the same scrypt work as a wrong password
+        and answer 10001 like it, unless ``reveal_unknown_users`` asks for the reference's 10002.
+        """
+        self.logins.check(email, address)
         with self.session() as s:
-            user = s.scalar(select(User).where(User.email == email))
+            user = s.scalar(select(User).where(User.email == email)) if storable(email) else None
+        matches = verify_password(password, user.password_hash if user else _decoy_hash())
         if user is None or not user.is_valid:
-            raise IpsFault(10002, "Invalid username/password")
+            self.logins.failed(email, address)
+            code = 10002 if self.settings.reveal_unknown_users else 10001
+            raise IpsFault(code, "Invalid username/password")
         expired = user.password_expires and user.password_expires < datetime.now(UTC).replace(
             tzinfo=None
         )
-        if expired or not verify_password(password, user.password_hash):
+        if expired or not matches:
+            self.logins.failed(email, address)
             raise IpsFault(10001, "Invalid username/password")
+        self.logins.succeeded(email, address)
         return user
 
     def effective_role(self, user: User, company_id: int) -> Role | None:
@@ -230,6 +301,8 @@ class Catalog:
 
     def user(self, ref: str) -> User | None:
         """By handle (``u|11|...``, identity is the id) or by e-mail."""
+        if not storable(ref):
+            return None
         with self.session() as s:
             handle = parse_handle(ref, HandleKind.USER)
             if handle is not None:
@@ -337,6 +410,7 @@ class Catalog:
         if folder is None:
             if not create:
                 raise CatalogError(f"no folder {path!r}")
+            check_folder_path(path)
             folder = Folder(company_id=company_id, path=path)
             s.add(folder)
             s.flush()
@@ -347,6 +421,7 @@ class Catalog:
         sub_type: str | None = None, **fields: object,
     ) -> Asset:  # fmt: skip
         """An asset record without a file (sets, views) or with ``fields`` set directly."""
+        check_name("asset", name)
         with self.session() as s:
             target = self._folder(s, company_id, folder, create=True)
             asset = Asset(company_id=company_id, folder_id=target.id, name=name,
@@ -367,7 +442,7 @@ class Catalog:
     def find_asset(self, company_id: int, ref: str) -> Asset | None:
         """An asset of this company by handle, ``name`` or ``folder/path/name``."""
         asset = self.asset(company_id, ref)
-        if asset is None:
+        if asset is None and storable(ref):
             folder, _, name = ref.rpartition("/")
             with self.session() as s:
                 query = select(Asset).where(Asset.company_id == company_id, Asset.name == name)
@@ -401,21 +476,31 @@ class Catalog:
     ) -> list[UploadEntry]:  # fmt: skip
         """Upload files and directories (recursively, keeping sub-folders)."""
         entries: list[UploadEntry] = []
+        claimed: set[int] = set()  # assets this upload created or replaced: never replaced again
         for path in paths:
-            if path.is_dir():
+            refused = check_file_name(path.name)  # before any file-system call: may be too long
+            if refused is not None:
+                entries.append(UploadEntry(path.name, "UploadError", message=refused))
+            elif path.is_dir():
                 for file in sorted(p for p in path.rglob("*") if p.is_file()):
                     sub = file.parent.relative_to(path).as_posix()
                     target = (
                         f"{folder}/{path.name}/{sub}" if sub != "." else f"{folder}/{path.name}"
                     )
-                    entries.append(self._upload_file(company_id, file, target, overwrite, user_id))
+                    entries.append(self._upload_file(company_id, file, target, overwrite,
+                                                     user_id, claimed))  # fmt: skip
             else:
-                entries.append(self._upload_file(company_id, path, folder, overwrite, user_id))
+                entries.append(self._upload_file(company_id, path, folder, overwrite, user_id,
+                                                 claimed))  # fmt: skip
         return entries
 
     def _upload_file(
-        self, company_id: int, path: Path, folder: str, overwrite: bool, user_id: int | None
-    ) -> UploadEntry:
+        self, company_id: int, path: Path, folder: str, overwrite: bool, user_id: int | None,
+        claimed: set[int],
+    ) -> UploadEntry:  # fmt: skip
+        refused = check_file_name(path.name) or _folder_problem(folder)
+        if refused is not None:
+            return UploadEntry(path.name, "UploadError", message=refused)
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -431,6 +516,15 @@ class Catalog:
                 info = read_source_info(data)
             except IsRenderError as exc:
                 return UploadEntry(path.name, "UploadError", message=exc.public_message)
+            if info.pixels > MAX_SOURCE_PIXELS:  # it could never be served: refuse it now
+                return UploadEntry(
+                    path.name,
+                    "UploadError",
+                    message=(
+                        f"the image is {info.width}x{info.height} ({info.pixels / 1e6:.1f} Mpx), "
+                        f"above the {MAX_SOURCE_PIXELS / 1e6:g} Mpx limit (max_source_pixels)"
+                    ),
+                )
             width, height = info.width, info.height
         stored = self.files.put(data)
         with self.session() as s:
@@ -438,17 +532,23 @@ class Catalog:
             assert company is not None
             target = self._folder(s, company_id, folder, create=True)
             existing = _replaced_asset(s, company, target.id, path.name)
+            twin = existing is not None and existing.id in claimed
+            if twin:  # an earlier file of this upload: keep both, under two names
+                existing = None
             if existing is not None and not overwrite:
                 return UploadEntry(path.name, "DuplicateSkipped", existing.id, existing.type,
                                    f"an asset named {existing.name!r} exists")  # fmt: skip
             name = existing.name if existing else _free_name(s, company_id, path.stem)
             message = "" if existing or name == path.stem else f"stored as asset {name!r}"
+            if twin:
+                message = f"another file of this upload is also named {path.name!r}; {message}"
             asset = existing or Asset(company_id=company_id, name=name, created_by=user_id)
             asset.folder_id, asset.type, asset.file_name = target.id, asset_type, path.name
             asset.sha256, asset.file_size = stored.sha256, stored.size
             asset.width, asset.height, asset.trash_state = width, height, "NotInTrash"
             s.add(asset)
             s.flush()
+            claimed.add(asset.id)
             status = "FileUpdated" if existing is not None else "UploadSuccess"
             return UploadEntry(path.name, status, asset.id, asset_type, message)
 
@@ -535,6 +635,14 @@ def _replaced_asset(s: Session, company: Company, folder_id: int, file_name: str
                 return asset
         elif name == file_name:
             return asset
+    return None
+
+
+def _folder_problem(folder: str) -> str | None:
+    try:
+        check_folder_path(folder)
+    except IpsFault as fault:
+        return fault.reason
     return None
 
 

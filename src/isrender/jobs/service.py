@@ -1,8 +1,11 @@
 """JobService: submit, run, control and query ExportJobs (production-system.md §2).
 
 ``submit`` checks in the order of §2.1 and raises the first IpsFault; a failed submission
-creates no job, no log and no mail. ``start`` runs a job on a background thread; ``run`` runs
-it in the caller's thread. ``recover`` finishes jobs a crashed process left behind.
+creates no job, no log and no mail. A submitted job is a row in state New: workers of the
+configured backend (``backends.py``) start it, share its chunks and finish it
+(``worker.py``). ``run`` works a job to the end in this process (the CLI's ``--wait``,
+tests); ``start`` does that on a background thread; ``wait`` polls the database, so it sees
+jobs that other processes run.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import re
 import shutil
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,25 +27,26 @@ from isrender.catalog.models import User
 from isrender.catalog.roles import category
 from isrender.catalog.service import free_name
 from isrender.errors import IpsFault, JobNotFound
+from isrender.jobs.backends import Backend, backend_for
+from isrender.jobs.entries import EntryError, Exporter
 from isrender.jobs.export import validate_export
-from isrender.jobs.mail import LogTransport, SmtpTransport, Transport, compose_digest, should_send
-from isrender.jobs.models import Job, JobLogEntry
-from isrender.jobs.runner import EntryError, Run
+from isrender.jobs.finish import Finisher, outcome, severity
+from isrender.jobs.ledger import Ledger
+from isrender.jobs.mail import LogTransport, SmtpTransport, Transport
+from isrender.jobs.models import Job, JobLogEntry, JobState
+from isrender.jobs.plan import Planner
 from isrender.jobs.schedule import Scheduling, first_fire
 
-__all__ = ["JobService", "job_handle", "outcome"]
+__all__ = ["JobService", "job_handle", "outcome", "severity"]
 
 _LOCALE = re.compile(r"[a-z]{2}(-[A-Z]{2})?\Z")
 _BAD_NAME = re.compile(r"[|\x00-\x1f\x7f]")
-ACTIVE = ("New", "WaitingCoordinator", "Running", "Stopping")
-RUNNING = ("Running", "Stopping")
 # The reference's Get family is accepted in log-type filters as the Export family (§2.7.4).
 _GET_ALIASES = {"BeginGet": "BeginExport", "EndGet": "EndExport", "ReturnSuccess": "ExportSuccess",
                 "GetFailure": "ExportError"}  # fmt: skip
-_STOP = {"stop_requested": True, "state": "Stopping"}
 _ACTIONS: dict[str, dict[str, Any]] = {
-    "stop": _STOP,
-    "delete": _STOP,  # logs and outputs stay (§2.6)
+    "stop": {"stop_requested": True, "state": JobState.STOPPING},
+    "delete": {"stop_requested": True, "state": JobState.STOPPING},  # logs and outputs stay
     "pause": {"pause_requested": True},
     "resume": {"pause_requested": False},
 }
@@ -51,27 +56,12 @@ def job_handle(job: Job) -> str:
     return f"j|{job.company_id}||{job.name}|{job.id}"
 
 
-def outcome(job: Job) -> str:
-    """§2.7.2: Stopped, Failed, PartiallyFailed, SucceededWithWarnings or Succeeded."""
-    if job.stopped:
-        return "Stopped"
-    if job.fatal_error or (job.errors and not job.success):
-        return "Failed"
-    if job.errors:
-        return "PartiallyFailed"
-    return "SucceededWithWarnings" if job.warnings else "Succeeded"
-
-
-def severity(log_type: str) -> str:
-    if log_type.endswith(("Error", "Failure")):
-        return "error"
-    return "warning" if log_type.endswith("Warning") else "info"
-
-
 @dataclass
 class JobService(Scheduling):
     catalog: Catalog
     transport: Transport | None = None
+    threads: int = 0  # conversions in parallel in ``run``; 0: the export_workers setting
+    backend: Backend | None = None
 
     def __post_init__(self) -> None:
         settings = self.catalog.settings
@@ -81,9 +71,15 @@ class JobService(Scheduling):
                 if settings.mail_transport == "smtp"
                 else LogTransport()
             )
+        if self.backend is None:
+            self.backend = backend_for(settings)
         self.outputs = settings.data_dir / "outputs"
+        self.threads = self.threads or settings.export_workers
+        self.ledger = Ledger(self.catalog)
+        self.finisher = Finisher(self.catalog, self.ledger, self.outputs, self.transport)
         self._threads: dict[int, threading.Thread] = {}
-        if settings.export_workers > 1:
+        self.failures: dict[int, Exception] = {}
+        if self.threads > 1:
             from isrender.renderer import set_threads
 
             set_threads(1)  # the pool provides the parallelism (see set_threads)
@@ -133,10 +129,10 @@ class JobService(Scheduling):
                       description=description, locale=locale,
                       total=len(params.asset_handles))  # fmt: skip
             if scheduled:
-                job.state, job.trigger_state, job.next_fire = "Scheduled", "Normal", fire
+                job.state, job.trigger_state, job.next_fire = JobState.SCHEDULED, "Normal", fire
                 job.exec_time, job.exec_schedule = exec_time, exec_schedule or None
             s.add(job)
-        return job
+        return self._enqueue(job)
 
     def _strict_handles(
         self, caller: User, company_id: int, handles: tuple[str, ...], fmt: str
@@ -146,10 +142,10 @@ class JobService(Scheduling):
         probe = Job(id=0, company_id=company_id, name="", original_name="", total=len(handles),
                     submit_user_id=caller.id, recipient_user_id=caller.id,
                     params={"assetHandleArray": list(handles), "fmt": fmt})  # fmt: skip
-        run = Run(self.catalog, probe, self.outputs, 1)
+        exporter = Exporter(self.catalog, probe)
         for handle in dict.fromkeys(handles):
             try:
-                run.prepare(handle)
+                exporter.prepare(handle)
             except EntryError as error:
                 raise IpsFault(error.code, error.message) from None
 
@@ -207,7 +203,8 @@ class JobService(Scheduling):
         with self.catalog.session() as s:
             job = Job(company_id=company.id, name=self._unique(company.id, job_name),
                       original_name=job_name, type="UploadPost", submit_user_id=caller.id,
-                      recipient_user_id=caller.id, state="Running", start_date=datetime.now(),
+                      recipient_user_id=caller.id, state=JobState.RUNNING,
+                      start_date=datetime.now(),
                       params={"destFolder": folder, "overwrite": overwrite})  # fmt: skip
             s.add(job)
         entries = self.catalog.upload(company.id, paths, folder, overwrite=overwrite,
@@ -226,7 +223,7 @@ class JobService(Scheduling):
             s.add(JobLogEntry(job_id=job.id, log_type="EndUpload", message=summary or "nothing"))
             row = s.get(Job, job.id)
             assert row is not None
-            row.state, row.end_date, row.total = "Done", datetime.now(), len(entries)
+            row.state, row.end_date, row.total = JobState.DONE, datetime.now(), len(entries)
             row.success = counts["UploadSuccess"] + counts["FileUpdated"]
             row.errors, row.duplicates = counts["UploadError"], counts["DuplicateSkipped"]
             row.processed = len(entries)
@@ -235,73 +232,100 @@ class JobService(Scheduling):
     # ---- running --------------------------------------------------------------------------
 
     def run(self, job_id: int) -> Job:
-        """Run the job now, in this thread, and return it finished."""
-        job = self.job(job_id)
-        workers = self.catalog.settings.export_workers
-        Run(self.catalog, job, self.outputs, workers).execute(self._notify)
+        """Work the job to the end in this process (``threads`` workers) and return it.
+        Workers elsewhere may share it; this returns when it is Done, whoever finished it."""
+        from isrender.jobs.worker import Worker
+
+        failures: list[BaseException] = []
+
+        def drain() -> None:
+            try:
+                Worker(self, only_job=job_id).drain(job_id)
+            except BaseException as exc:  # re-raised below, in the caller's thread
+                failures.append(exc)
+
+        workers = [threading.Thread(target=drain, name=f"export-{job_id}-{n}")
+                   for n in range(self.threads)]  # fmt: skip
+        for thread in workers:
+            thread.start()
+        for thread in workers:
+            thread.join()
+        if failures:
+            raise failures[0]
         return self.job(job_id)
 
-    def run_queued(self) -> list[int]:
-        """Run every queued job (submitted without running, e.g. ``export --no-wait``)."""
-        with self.catalog.session() as s:
-            queued = s.scalars(select(Job.id).where(Job.state == "New").order_by(Job.id)).all()
-        return [self.run(job_id).id for job_id in queued if job_id not in self._threads]
+    def start(self, job_id: int) -> threading.Thread:
+        """``run`` on a background thread (``wait`` polls for the end). If it fails, the
+        cause is kept in ``failures[job_id]``."""
 
-    def start(self, job_id: int) -> None:
-        thread = threading.Thread(target=self.run, args=(job_id,), name=f"export-{job_id}")
+        def run() -> None:
+            try:
+                self.run(job_id)
+            except Exception as exc:  # the job is not lost: its chunks' leases run out
+                self.failures[job_id] = exc
+
+        thread = threading.Thread(target=run, name=f"export-{job_id}")
         self._threads[job_id] = thread
         thread.start()
+        return thread
 
-    def wait(self, job_id: int, timeout: float | None = None) -> Job:
-        thread = self._threads.get(job_id)
-        if thread is not None:
-            thread.join(timeout)
-        return self.job(job_id)
+    def wait(self, job_id: int, timeout: float | None = None, poll: float = 0.1) -> Job:
+        """The job once Done (or as it is when ``timeout`` runs out), whoever runs it."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            job = self.job(job_id)
+            if job.state == JobState.DONE or (deadline and time.monotonic() > deadline):
+                return job
+            time.sleep(poll)
 
-    def recover(self) -> list[int]:
-        """Jobs left active by a crashed process: Done, FatalError "worker lost", unprocessed
-        entries cancelled. Outputs already renamed into place are complete; partial ones
-        were only ever temporary ``.part`` files and are removed."""
-        recovered = []
+    def enqueue(self, job_id: int, copies: int = 1) -> None:
+        """Tell the backend there is work on the job (nothing to do for the local one)."""
+        assert self.backend is not None
+        self.backend.enqueue(job_id, copies)
+
+    def _enqueue(self, job: Job) -> Job:
+        """Tell the backend about a new job; a broker that cannot take it removes the job
+        (never a half-created job) and raises ServiceUnavailable."""
+        if job.state == JobState.NEW:
+            try:
+                self.enqueue(job.id)
+            except Exception:
+                with self.catalog.session() as s:
+                    row = s.get(Job, job.id)
+                    if row is not None and row.state == JobState.NEW:
+                        s.delete(row)
+                raise
+        return job
+
+    def next_new(self, only_job: int | None = None) -> Job | None:
+        """The oldest job waiting to be started."""
         with self.catalog.session() as s:
-            # queued jobs (New) were never picked up by a worker: they stay queued
-            stale = s.scalars(select(Job).where(Job.state.in_(RUNNING))).all()
-        for job in stale:
-            run = Run(self.catalog, job, self.outputs, 1)
-            run.log("FatalError", "worker lost: the process running this job stopped")
-            done = job.success + job.errors + job.duplicates + job.cancelled
-            run.cancel_from(done)
-            for part in run.folder.rglob(".*.part") if run.folder.exists() else ():
-                part.unlink()
-            run.update(fatal_error=True)
-            run.finish()
-            self._notify(run)
-            recovered.append(job.id)
-        return recovered
+            query = select(Job).where(Job.state == JobState.NEW, Job.type == "Export")
+            if only_job is not None:
+                query = query.where(Job.id == only_job)
+            return s.scalars(query.order_by(Job.id).limit(1)).first()
 
     # ---- control --------------------------------------------------------------------------
 
     def control(self, company_id: int, handle: str, action: str) -> Job:
-        """stop, pause, resume or delete a job of this company (§2.6)."""
+        """stop, pause, resume or delete a job of this company (§2.6), from any process:
+        workers read the flags between entries."""
         job = self.require(company_id, handle)
-        if job.state == "Scheduled":
+        if job.state == JobState.SCHEDULED:
             return self.control_schedule(job, action)
-        if job.state in ("Done", "Fired", "Deleted"):
+        if job.state in (JobState.DONE, JobState.FIRED, JobState.DELETED):
             if action == "delete":
                 raise IpsFault(30001, "the job has finished")
             return job
-        fields: dict[str, Any] = _ACTIONS[action]
-        if action in ("stop", "delete") and job.state == "New" and job.id not in self._threads:
-            # Never picked up by a worker: straight to Done, every entry cancelled (§2.6).
-            run = Run(self.catalog, job, self.outputs, 1)
-            run.cancel_unstarted()
-            self._notify(run)
+        # Never started by a worker: every entry cancelled, then Done (§2.6). If a worker
+        # starts it first, the guarded start loses and the stop flag below applies.
+        stoppable = action in ("stop", "delete") and job.state == JobState.NEW
+        if stoppable and Planner(self.catalog).start(job, cancel_all=True):
+            from isrender.jobs.worker import Worker
+
+            Worker(self, only_job=job.id).finish_one()
             return self.job(job.id)
-        with self.catalog.session() as s:
-            row = s.get(Job, job.id)
-            assert row is not None
-            for key, value in fields.items():
-                setattr(row, key, value)
+        self.ledger.set(job.id, Job.state != JobState.DONE, **_ACTIONS[action])
         return self.job(job.id)
 
     # ---- queries --------------------------------------------------------------------------
@@ -319,7 +343,11 @@ class JobService(Scheduling):
             return None
         with self.catalog.session() as s:
             job = s.get(Job, parsed.id)
-        return job if job is not None and job.company_id == company_id else None
+        if job is None or job.company_id != company_id or parsed.company != company_id:
+            return None
+        # a handle whose name part names another job is not this job (the id alone is not
+        # enough: `j|1||bogus|2` must not show job 2)
+        return job if not parsed.name or parsed.name == job.name else None
 
     def require(self, company_id: int, handle: str) -> Job:
         """``find``, or JobNotFound."""
@@ -349,7 +377,8 @@ class JobService(Scheduling):
             query = select(JobLogEntry).where(JobLogEntry.job_id == job_id)
             if types:
                 query = query.where(JobLogEntry.log_type.in_(types))
-            rows = list(s.scalars(query.order_by(JobLogEntry.id)).all())
+            order = (JobLogEntry.position, JobLogEntry.id)
+            rows = list(s.scalars(query.order_by(*order)).all())
         if per_page:
             size = min(per_page, 1000)
             return rows[(max(page, 1) - 1) * size : max(page, 1) * size], len(rows)
@@ -362,7 +391,7 @@ class JobService(Scheduling):
                 select(Job, JobLogEntry)
                 .join(JobLogEntry, JobLogEntry.job_id == Job.id)
                 .where(Job.company_id == company_id, JobLogEntry.asset_handle == asset_handle)
-                .order_by(JobLogEntry.id)
+                .order_by(JobLogEntry.job_id, JobLogEntry.position, JobLogEntry.id)
             )
             return [(job, entry) for job, entry in s.execute(query).all()]
 
@@ -385,31 +414,3 @@ class JobService(Scheduling):
 
     def output_dir(self, job: Job) -> Path:
         return self.outputs / str(job.id)
-
-    # ---- e-mail ---------------------------------------------------------------------------
-
-    def _notify(self, run: Run) -> None:
-        job = self.job(run.job.id)
-        setting = str(job.params.get("emailSetting") or "None")
-        if not should_send(setting, bool(job.errors or job.fatal_error), bool(job.warnings)):
-            return
-        recipient = self.catalog.user(f"u|{job.recipient_user_id}|")
-        if recipient is None or not recipient.is_valid:
-            run.log("ExportInfo", "notification recipient unavailable")
-            return
-        entries = self.details(job.id)
-        problems = [(severity(e.log_type), f"{e.asset_handle or ''} {e.message}".strip())
-                    for e in entries if severity(e.log_type) != "info"]  # fmt: skip
-        problems += [("warning", f"{e.asset_handle}: {aux}") for e in entries for aux in e.aux]
-        summary = [
-            f"{job.success} exported, {job.errors} errors, {job.warnings} warnings, "
-            f"{job.duplicates} duplicates, {job.cancelled} cancelled, {job.total} total"
-        ]
-        link = str(self.output_dir(job).with_suffix(".zip")) if job.success else None
-        mail = compose_digest(setting, job.original_name, outcome(job), summary, problems, link,
-                              recipient.email, job.locale)  # fmt: skip
-        try:
-            assert self.transport is not None
-            self.transport.send(mail, self.catalog.settings.mail_from)
-        except (OSError, ConnectionError) as exc:
-            run.log("ExportInfo", f"notification could not be sent: {exc}")

@@ -8,25 +8,31 @@ is answered with its status and its public message as text/plain, never a traceb
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy.exc import OperationalError
 
 from isrender.attributes import CatalogAttributes
 from isrender.catalog import Catalog
 from isrender.catalog.images import CatalogImages
 from isrender.config import Settings
-from isrender.errors import IpsFault, IsRenderError
+from isrender.errors import IpsFault, IsRenderError, ServiceUnavailable
 from isrender.jobs import JobService
 from isrender.server.api import api_router
+from isrender.server.api_openapi import install_openapi
 from isrender.server.api_views import fault_response
-from isrender.server.gate import RenderGate
+from isrender.server.apidocs import apidocs_router
 from isrender.server.image import ImageEndpoint
+from isrender.server.ops import MeasuredGate, Metrics, install_ops
 from isrender.server.soap import soap_router
-from isrender.server.tokens import Signer
+from isrender.server.tokens import Signer, shared_secret_key
+from isrender.server.ui import install_ui
+from isrender.server.wsdl import wsdl_router
 from isrender.service import ImageService
 
 __all__ = ["create_app"]
@@ -35,14 +41,27 @@ log = logging.getLogger("isrender.server")
 NO_STORE = {"Cache-Control": "no-store"}  # error responses are never cacheable (§7.1)
 
 
-def create_app(settings: Settings | None = None, catalog: Catalog | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, catalog: Catalog | None = None, job_worker: bool = True
+) -> FastAPI:
+    """The app; ``job_worker``: with the local backend, run one job worker in this process
+    (a thread) so submitted jobs run without a separate ``isrender jobs worker``."""
     settings = settings or Settings.load()
     catalog = catalog or Catalog(settings)
-    gate = RenderGate(settings.render_slots, settings.render_timeout)
+    metrics = Metrics(catalog)
+    gate = MeasuredGate(settings.render_slots, settings.render_timeout, metrics)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        if job_worker and not settings.broker_url:
+            from isrender.jobs.worker import Worker
+
+            worker = threading.Thread(target=Worker(jobs).run, args=(stop,), name="job-worker",
+                                      daemon=True)  # fmt: skip
+            worker.start()
         yield
+        stop.set()
         gate.close()
 
     app = FastAPI(
@@ -50,16 +69,23 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
         version="0.1.0",
         lifespan=lifespan,
         openapi_url="/api/ips/v1/openapi.json",
-        docs_url="/api/ips/v1/docs",
+        docs_url=None,  # served from vendored assets (apidocs.py): no CDN
         redoc_url=None,
     )
+    install_ops(app, settings, catalog, metrics)
+    app.include_router(apidocs_router())
+    app.include_router(wsdl_router())
+    install_openapi(app)
     images = CatalogImages(catalog, ImageService(CatalogAttributes()), settings.default_image)
     endpoint = ImageEndpoint(settings, images, gate)
     app.include_router(endpoint.router())
     jobs = JobService(catalog)
-    api, operations = api_router(jobs, Signer(settings.url_signing_key))
+    # one key for every process sharing the data directory: tokens, links and UI sessions
+    secret_key = settings.secret_key or shared_secret_key(settings.data_dir)
+    api, operations = api_router(jobs, Signer(secret_key))
     app.include_router(api)
     app.include_router(soap_router(catalog, operations, settings.soap_strict_namespaces))
+    install_ui(app, catalog, images, jobs, operations, secret_key)
     app.state.gate = gate
 
     @app.exception_handler(IpsFault)
@@ -80,6 +106,11 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
         if exc.http_status == 503:
             headers["Retry-After"] = "1"
         return PlainTextResponse(exc.public_message + "\n", exc.http_status, headers)
+
+    @app.exception_handler(OperationalError)
+    async def database_down(request: Request, exc: OperationalError) -> PlainTextResponse:
+        log.error("database unreachable: %s", exc.orig)
+        return await known_error(request, ServiceUnavailable("database", "database_url"))
 
     @app.exception_handler(Exception)
     async def internal_error(_request: Request, exc: Exception) -> PlainTextResponse:

@@ -13,6 +13,7 @@ import base64
 import binascii
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,10 +32,10 @@ from fastapi.responses import FileResponse
 
 from isrender.catalog import Operation, Role, allowed
 from isrender.catalog.models import Company, User
+from isrender.catalog.names import check_folder_path
 from isrender.errors import IpsFault
-from isrender.jobs import Job, JobService, job_handle
+from isrender.jobs import ACTIVE_STATES, Job, JobService, job_handle
 from isrender.server.api_views import (
-    IdempotencyKeys,
     descending,
     filter_jobs,
     job_view,
@@ -50,13 +51,13 @@ from isrender.server.api_views import (
     sort_key,
     with_locale,
 )
+from isrender.server.idempotency import SharedIdempotencyKeys
 from isrender.server.tokens import ExpiredToken, InvalidToken, Signer
 
 __all__ = ["IpsOperation", "api_router"]
 
 TOKEN_LIFETIME = 3600.0  # bearer tokens, seconds
 LINK_LIFETIME = 3600.0  # signed download links in the outputs list, seconds
-RUNNING = ("New", "Running", "Stopping", "Paused")  # what getActiveJobs lists
 
 
 IpsOperation = Callable[[User, dict[str, Any]], dict[str, Any]]
@@ -65,7 +66,7 @@ IpsOperation = Callable[[User, dict[str, Any]], dict[str, Any]]
 def api_router(service: JobService, signer: Signer) -> tuple[APIRouter, dict[str, IpsOperation]]:
     """The JSON API router, and its operations by IPS name (the SOAP endpoint serves them too)."""
     catalog = service.catalog
-    submitted = IdempotencyKeys()
+    submitted = SharedIdempotencyKeys(catalog)  # in the database: every process agrees
     router = APIRouter(prefix="/api/ips/v1", tags=["IPS JSON API"])
 
     def caller(request: Request) -> User:
@@ -85,7 +86,8 @@ def api_router(service: JobService, signer: Signer) -> tuple[APIRouter, dict[str
             email, _, password = base64.b64decode(credentials).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             raise IpsFault(10001, "Invalid username/password") from None
-        return catalog.authenticate(email, password)
+        address = request.client.host if request.client else ""  # throttled per address too
+        return catalog.authenticate(email, password, address)
 
     Caller = Annotated[User, Depends(caller)]
 
@@ -116,9 +118,12 @@ def api_router(service: JobService, signer: Signer) -> tuple[APIRouter, dict[str
         accept_language: Annotated[str | None, Header(alias="Accept-Language")] = None,
     ) -> dict[str, str]:  # fmt: skip
         body = with_locale(normalize_input(body), accept_language)
-        with submitted.claim(user.id, idempotency_key, body) as earlier:
-            handle = earlier.handle or submit_job(company, user, body)
-            earlier.handle = handle
+        found = catalog.company(company)
+        if found is None:  # no key to share: submit_job answers the fault
+            handle = submit_job(company, user, body)
+        else:
+            create = partial(submit_job, company, user, body)
+            handle = submitted.submit(found.id, user.id, idempotency_key, body, create)
         response.headers["Location"] = (
             f"/api/ips/v1/companies/{quote_handle(company)}/jobs/{quote_handle(handle)}"
         )
@@ -133,9 +138,7 @@ def api_router(service: JobService, signer: Signer) -> tuple[APIRouter, dict[str
             exec_time=parse_datetime(body.get("execTime"), "execTime"),
             exec_schedule=body.get("execSchedule"),
         )  # fmt: skip
-        if job.state == "New":
-            service.start(job.id)
-        return job_handle(job)
+        return job_handle(job)  # the backend's workers start it (jobs/backends.py)
 
     @router.get("/companies/{company}/job-logs", summary="getJobLogs")
     def job_logs(
@@ -178,7 +181,7 @@ def api_router(service: JobService, signer: Signer) -> tuple[APIRouter, dict[str
     @router.get("/companies/{company}/jobs/active", summary="getActiveJobs")
     def active(company: str, user: Caller) -> list[dict[str, Any]]:
         found, _ = member(user, company, Operation.CONTROL_JOB)
-        return [job_view(service, j) for j in service.jobs(found.id) if j.state in RUNNING]
+        return [job_view(service, j) for j in service.jobs(found.id) if j.state in ACTIVE_STATES]
 
     @router.get(
         "/jobs/active", summary="getActiveJobs with no company: every company of the caller"
@@ -190,7 +193,7 @@ def api_router(service: JobService, signer: Signer) -> tuple[APIRouter, dict[str
             role = catalog.effective_role(user, found.id)
             if role is not None and allowed(role, Operation.CONTROL_JOB, strict_role_lists=strict):
                 views += [
-                    job_view(service, j) for j in service.jobs(found.id) if j.state in RUNNING
+                    job_view(service, j) for j in service.jobs(found.id) if j.state in ACTIVE_STATES
                 ]
         return views
 
@@ -210,7 +213,7 @@ def api_router(service: JobService, signer: Signer) -> tuple[APIRouter, dict[str
             raise IpsFault(30001, f"unknown job operation {action!r}")
         found = company_job(user, company, job, Operation.CONTROL_JOB)
         if action == "execute":
-            service.execute(found.company_id, job_handle(found), service.find)
+            service.execute(found.company_id, job_handle(found), service.find, wait=False)
         else:
             service.control(found.company_id, job_handle(found), action)
         return Response(status_code=204)
@@ -323,10 +326,11 @@ def api_router(service: JobService, signer: Signer) -> tuple[APIRouter, dict[str
         """File parts plus ``uploadParams`` (JSON: ``jobName``, ``destFolder``, ``overwrite``);
         one UploadPost job with its logs (§1.9)."""
         params = json_object(upload_params, "uploadParams")
+        destination = check_folder_path(str(params.get("destFolder") or ""))
         with tempfile.TemporaryDirectory(prefix="isrender-upload-") as folder:
             paths = [save_part(part, Path(folder)) for part in files]
             job = service.upload(
-                user, company, paths, str(params.get("destFolder") or ""),
+                user, company, paths, destination,
                 overwrite=bool(params.get("overwrite", True)),
                 job_name=str(params.get("jobName") or "upload"),
             )  # fmt: skip

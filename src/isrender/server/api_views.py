@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +14,8 @@ from typing import Any
 from fastapi import UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 
-from isrender.errors import IpsFault
+from isrender.catalog.names import check_file_name
+from isrender.errors import IpsFault, LoginThrottled
 from isrender.jobs import Job, JobService, job_handle, outcome
 
 # "exportJob/fmt is required", "jobName: at most" -> the path; "Invalid is_modifier: x" -> none
@@ -62,6 +59,8 @@ def fault_response(fault: IpsFault) -> JSONResponse:
     if parameter:  # reasons name the parameter path first, as §4.1 asks ("exportJob/fmt ...")
         body["parameter"] = parameter.group(1) or parameter.group(2)
     headers = {"WWW-Authenticate": 'Basic realm="IPS"'} if fault.http_status == 401 else {}
+    if isinstance(fault, LoginThrottled):
+        headers["Retry-After"] = str(fault.retry_after)
     return JSONResponse({"fault": body}, fault.http_status, headers)
 
 
@@ -109,7 +108,6 @@ def job_view(service: JobService, job: Job) -> dict[str, Any]:
 
 
 def manifest(service: JobService, job: Job) -> list[dict[str, Any]]:
-    import json
 
     manifest = service.output_dir(job) / "manifest.json"
     if not manifest.is_file():
@@ -144,7 +142,6 @@ def missing_output(job: Job) -> str:
 
 
 def json_object(text: str, name: str) -> dict[str, Any]:
-    import json
 
     try:
         value = json.loads(text)
@@ -156,47 +153,18 @@ def json_object(text: str, name: str) -> dict[str, Any]:
 
 
 def save_part(part: UploadFile, folder: Path) -> Path:
-    """The part under its own file name (only the last path element: no traversal)."""
+    """The part under its own file name (only the last path element: no traversal), in a new
+    folder of its own under ``folder``: two parts of one name are two files. A name the naming
+    rule refuses is not written (it may be too long for the file system); the catalog then
+    refuses that part by name, with an UploadError line in the job log, and keeps the others."""
     name = Path((part.filename or "").replace("\\", "/")).name
     if not name or name in (".", ".."):
         raise IpsFault(30002, "every file part needs a file name")
-    target = folder / name
-    with target.open("wb") as out:
-        shutil.copyfileobj(part.file, out)
+    target = Path(tempfile.mkdtemp(dir=folder)) / name
+    if check_file_name(name) is None:
+        with target.open("wb") as out:
+            shutil.copyfileobj(part.file, out)
     return target
-
-
-@dataclass
-class Submission:
-    handle: str = ""
-
-
-@dataclass
-class IdempotencyKeys:
-    """``Idempotency-Key`` on submit (§5.3): the same key and body from the same user within
-    ``window`` seconds return the first job's handle and create no second job. Kept in memory:
-    one server process (a restart forgets the keys)."""
-
-    window: float = 24 * 3600.0
-    _seen: dict[tuple[int, str], tuple[str, float, Submission]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @contextmanager
-    def claim(self, user_id: int, key: str | None, body: object) -> Iterator[Submission]:
-        if not key:
-            yield Submission()
-            return
-        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-        with self._lock:  # held across the submit: a concurrent retry waits, then reuses it
-            now = time.monotonic()
-            self._seen = {k: v for k, v in self._seen.items() if now - v[1] < self.window}
-            earlier = self._seen.get((user_id, key))
-            if earlier is not None and earlier[0] != digest:
-                raise IpsFault(30001, "Idempotency-Key was used before with a different body")
-            submission = earlier[2] if earlier else Submission()
-            yield submission
-            if submission.handle:
-                self._seen[(user_id, key)] = (digest, now, submission)
 
 
 _SORT_KEYS = {
