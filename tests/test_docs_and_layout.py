@@ -58,7 +58,7 @@ ALLOWED = {
     "commands": {"commands", "errors"},
     "macro_files": {"errors"},
     "macros": {"language", "errors", "macro_files"},
-    "geometry": {"commands"},
+    "geometry": {"commands", "errors"},  # ViewGeometryError: sizes out of range
     "plan": {"attributes", "commands", "encode", "errors", "geometry", "request_model"},
 }
 

@@ -3,6 +3,10 @@
 Everything here is in floating-point pixel units of the full-resolution source; rendering may
 read a smaller version of the source and scales the numbers accordingly. Sizes round half up
 with a minimum of 1 pixel (D-01).
+
+Hostile values: every size is bounded by ``MAX_PX`` (D-32's signed 32-bit range) and a view scale
+may not shrink the image below one pixel; past that a ViewGeometryError (400) names the command,
+instead of an overflow or a libvips error deep in the render.
 """
 
 from __future__ import annotations
@@ -11,13 +15,42 @@ import math
 from dataclasses import dataclass
 
 from isrender.commands.values import Align, Dpr, Edges, Fit, Rect, Size, ViewRect
+from isrender.errors import ViewGeometryError
 
-__all__ = ["LayerGeometry", "ViewGeometry", "layer_geometry", "round_px", "view_geometry"]
+__all__ = [
+    "MAX_PX",
+    "LayerGeometry",
+    "ViewGeometry",
+    "layer_geometry",
+    "round_px",
+    "view_geometry",
+]
+
+MAX_PX = 2**31 - 1  # D-32: no side of any image may exceed a signed 32-bit number
 
 
 def round_px(value: float) -> int:
-    """D-01: round half up, at least 1 pixel."""
+    """D-01: round half up, at least 1 pixel. NaN, infinity and sizes above MAX_PX raise."""
+    if not value <= MAX_PX:  # also true for NaN
+        raise ViewGeometryError(f"a size of {value:.3g} pixels is out of range (at most {MAX_PX})")
     return max(1, math.floor(value + 0.5))
+
+
+def _bounded(width: float, height: float, cause: str) -> None:
+    """Refuse a size no image can have, naming the command that asked for it."""
+    largest = max(width, height)
+    if not largest <= MAX_PX:
+        raise ViewGeometryError(
+            f"{cause} makes the image {width:.3g}x{height:.3g} pixels; at most {MAX_PX} per side"
+        )
+
+
+def _layer_cause(size: Size | None, scale: float | None, res: float | None) -> str:
+    if size is not None and (size.width or size.height):
+        return "size="
+    if scale is not None:
+        return f"scale={scale:g}"
+    return f"res={res:g}" if res is not None else "crop=/extend="
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +110,7 @@ def layer_geometry(
         margins = Edges(margins.left * w, margins.top * h, margins.right * w, margins.bottom * h)
     w += margins.left + margins.right
     h += margins.top + margins.bottom
+    _bounded(w, h, _layer_cause(size, scale, res))
     return LayerGeometry(box, factor, angle, margins, max(w, 1.0), max(h, 1.0))
 
 
@@ -143,11 +177,19 @@ def view_geometry(
     uses_align = True
     if scl is not None:
         s = 1 / scl
+        _bounded(rw * s, rh * s, f"scl={scl:g}")
+        if max(rw * s, rh * s) < 1:
+            raise ViewGeometryError(
+                f"scl={scl:g} shrinks the {rw:g}x{rh:g} image below one pixel; "
+                f"use scl <= {max(rw, rh):g}"
+            )
         sx = sy = s
         vw = wid if wid is not None else round_px(rw * s)
         vh = hei if hei is not None else round_px(rh * s)
     elif wid is not None or hei is not None:
+        _bounded(*_fitted_extremes(rw, rh, wid, hei), "wid=/hei=")
         sx, sy, vw, vh, uses_align = _fitted(rw, rh, wid, hei, fit)
+        _bounded(rw * sx, rh * sy, "wid=/hei=")
     else:
         dw, dh = default_pix
         s = min(1.0, dw / rw if dw else math.inf, dh / rh if dh else math.inf)
@@ -159,16 +201,27 @@ def view_geometry(
     oy: float = math.floor((vh - rh * sy) * (ay + 1) / 2 + 0.5)
     if dpr is not None and dpr.enabled and dpr.ratio and dpr.ratio != 1:
         v = _capped_ratio(dpr.ratio, vw, vh, max_pix)
+        _bounded(vw * v, vh * v, f"dpr ratio {dpr.ratio:g}")
         sx, sy, ox, oy = sx * v, sy * v, ox * v, oy * v
         vw, vh = round_px(vw * v), round_px(vh * v)
     tile = (0, 0, vw, vh)
     extent = (vw, vh)
     if rect is not None:
         f = rect.scale
+        _bounded(vw * f, vh * f, f"rect= scale {f:g}")
         sx, sy, ox, oy = sx * f, sy * f, ox * f, oy * f
         extent = (round_px(vw * f), round_px(vh * f))
         tile = (rect.x, rect.y, rect.width, rect.height)
     return ViewGeometry(sx, sy, vw, vh, ox, oy, rx, ry, tile, extent)
+
+
+def _fitted_extremes(rw: float, rh: float, wid: int | None, hei: int | None) -> tuple[float, float]:
+    """The free side when only one of wid/hei is given (the case _fitted rounds unchecked)."""
+    if wid is not None and hei is None:
+        return wid, rh * wid / rw
+    if hei is not None and wid is None:
+        return rw * hei / rh, hei
+    return 0.0, 0.0
 
 
 def _fitted(

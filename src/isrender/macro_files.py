@@ -58,7 +58,10 @@ def read_macro_file(path: str | Path) -> tuple[list[MacroEntry], list[str]]:
 
 def _decode(data: bytes) -> str:
     if data.startswith(_BOM):
-        return data[len(_BOM) :].decode("utf-8")
+        try:
+            return data[len(_BOM) :].decode("utf-8")
+        except UnicodeDecodeError as exc:  # a BOM promises UTF-8 (found by `make fuzz`)
+            raise MacroFileError(f"not UTF-8 after its BOM (byte {exc.start + 3})") from None
     return data.decode("iso-8859-1")
 
 
@@ -141,7 +144,10 @@ def _read_tsv(name: str, data: bytes) -> tuple[list[MacroEntry], list[str]]:
 
 def _read_toml(name: str, data: bytes) -> tuple[list[MacroEntry], list[str]]:
     """``[macros]`` with ``name = "definition"`` pairs, in file order."""
-    text = data.decode("utf-8-sig")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise MacroFileError(f"{name}: not UTF-8 at byte {exc.start} (TOML is UTF-8)") from None
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -8,6 +8,7 @@ values it accepts, so the docs and the checks come from one place.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from isrender.errors import closest
 __all__ = [
     "INT32_MAX",
     "INT32_MIN",
+    "MAX_NUMBER_LENGTH",
     "Arg",
     "ArgProblem",
     "ArgReader",
@@ -28,10 +30,16 @@ __all__ = [
     "Real",
     "Rest",
     "Text",
+    "checked_length",
 ]
 
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1  # D-32: every int argument is a signed 32-bit number
+
+# The longest numeric value read: an int32 needs 11 characters, a real with sign, 17 digits,
+# point and exponent about 25. Checked before int()/float(): Python refuses to convert ints of
+# more than 4,300 digits, and a long number is never a meaningful argument.
+MAX_NUMBER_LENGTH = 40
 
 _INT = re.compile(r"[+-]?[0-9]+\Z")
 _REAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
@@ -142,6 +150,19 @@ class Arg:
         )
 
 
+def checked_length(part: str, name: str) -> str:
+    """``part`` unchanged, or an ArgProblem when it is too long to be a number (call this before
+    every int()/float() of a value)."""
+    if len(part) > MAX_NUMBER_LENGTH:
+        raise ArgProblem(
+            f"{name} is {len(part)} characters long; a number has at most {MAX_NUMBER_LENGTH}",
+            argument=name,
+            value=part[:MAX_NUMBER_LENGTH] + "...",
+            expected="a number",
+        )
+    return part
+
+
 def _range_text(lo: float | None, hi: float | None, lo_open: bool = False) -> str:
     if lo is not None and hi is not None:
         return f"{lo:g}..{hi:g}"
@@ -168,6 +189,7 @@ class Int(Arg):
         return f"an integer {bounds}" if bounds else "an integer"
 
     def convert(self, part: str) -> int:
+        checked_length(part, self.name)
         if not _INT.match(part):
             hint = "whole numbers only" if _REAL.match(part) else None
             raise self.problem(part, hint=hint)
@@ -192,9 +214,12 @@ class Real(Arg):
         return f"a number {bounds}" if bounds else "a number"
 
     def convert(self, part: str) -> float:
+        checked_length(part, self.name)
         if not _REAL.match(part):
             raise self.problem(part)
         value = float(part)
+        if not math.isfinite(value):  # 1e400 reads as inf
+            raise self.problem(part, "out of range")
         too_low = self.lo is not None and (value <= self.lo if self.lo_open else value < self.lo)
         too_high = self.hi is not None and value > self.hi
         if too_low or too_high:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from isrender.commands.args import Arg, ArgProblem, ArgReader
+from isrender.commands.args import Arg, ArgProblem, ArgReader, checked_length
 
 __all__ = ["Color", "ColorArg", "ColorSpace", "parse_color"]
 
@@ -122,7 +122,7 @@ def _take_decimal(reader: ArgReader, max_parts: int) -> tuple[list[int], str]:
         if match is None:
             break
         reader.take()
-        values.append(int(part[: match.start(1)]))  # type: ignore[index]
+        values.append(int(checked_length(part[: match.start(1)], "color")))  # type: ignore[index]
         suffix = match.group(1).lower()
         if suffix:
             break

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from isrender.commands.args import Arg, ArgProblem
+from isrender.commands.args import Arg, ArgProblem, checked_length
 from isrender.commands.values import PathDefinition
 
 __all__ = ["PathArg", "parse_path"]
@@ -35,7 +35,7 @@ def parse_path(text: str) -> PathDefinition:
             match = _NUMBER.match(text, pos)
             if not match:
                 break
-            numbers.append(float(match.group()))
+            numbers.append(float(checked_length(match.group(), "path number")))
             pos = match.end()
             if text[pos : pos + 1] != "," or not _NUMBER.match(text, pos + 1):
                 break

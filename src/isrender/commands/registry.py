@@ -91,7 +91,9 @@ class CommandSpec:
         object.__setattr__(self, "_simple", simple and not self.whole)
         object.__setattr__(self, "_required", required)
         object.__setattr__(self, "_defaults", tuple(a.default for a in self.args))
-        object.__setattr__(self, "_single", bool(self._simple and self.args))
+        # one value without commas fills the first argument only when no other is required
+        # (crop=0 is "missing y", not a crop with None for y, width and height)
+        object.__setattr__(self, "_single", bool(self._simple and self.args and required <= 1))
 
     is_global: bool = field(init=False, default=False)
     _simple: bool = field(init=False, default=False, repr=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from isrender.commands.args import Arg, Int, Keyword, Real, Rest, Text
+from isrender.commands.args import Arg, Int, Keyword, Real, Rest, Text, checked_length
 from isrender.commands.registry import InComp, Scope, Tag, command
 from isrender.commands.values import Edges, Perspective, Point, Rect, Size
 
@@ -153,7 +153,7 @@ class ResOption(Arg):
     kind = "R1, R2, R3 or R3T<n> (n 0..200, case-sensitive)"
 
     def convert(self, part: str) -> str:
-        match = _RES_OPTION.match(part)
+        match = _RES_OPTION.match(checked_length(part, self.name))
         if not match or (match.group(1) is not None and int(match.group(1)) > 200):
             raise self.problem(part)
         return part

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from isrender.catalog.images import CatalogImages
 from isrender.config import Settings
+from isrender.errors import QueryTooLongError
 from isrender.server.gate import RenderGate
 from isrender.server.urls import deobfuscate, strip_lock, strip_signature
 from isrender.service import PreparedRequest
@@ -70,7 +71,14 @@ class ImageEndpoint:
         return Response(result.data, media_type=result.media_type, headers=headers)
 
     def _checked_query(self, request: Request) -> str:
-        """The raw modifier string, with a signature and a lock checked and removed."""
+        """The raw modifier string, with a signature and a lock checked and removed. Its
+        length is checked first, on the raw bytes, before anything parses it."""
+        raw: bytes = request.scope.get("query_string", b"")
+        if len(raw) > self.settings.max_query_length:
+            raise QueryTooLongError(
+                f"the query string is {len(raw):,} bytes; at most "
+                f"{self.settings.max_query_length:,} (max_query_length)"
+            )
         query = request.url.query
         if self.settings.url_signing_key:
             query = strip_signature(self.settings.url_signing_key, request.url.path, query)
