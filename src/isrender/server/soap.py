@@ -5,7 +5,7 @@ child names the operation (``submitJobParam`` -> ``submitJob``); its XML becomes
 (``<items>`` wrappers -> arrays, ``xsi:nil`` -> absent, text trimmed) and the answer goes back
 as ``<operationReturn>`` in the request's namespace. Faults are SOAP faults with the IPS fault
 element in ``detail``, HTTP 500 unless ``authHeader/faultHttpStatusCode`` asks otherwise.
-WSDL documents are not served yet.
+The WSDL is served by ``wsdl.py``; replies follow its element order (``in_schema_order``).
 """
 
 from __future__ import annotations
@@ -14,17 +14,20 @@ import base64
 import binascii
 import re
 from typing import Any
-from xml.etree import ElementTree as ET
+from xml.etree import ElementTree as ET  # the Element type only; parsing is defusedxml's
 from xml.sax.saxutils import escape
 
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeET
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from isrender.catalog import Catalog
 from isrender.catalog.models import User
-from isrender.errors import IpsFault
+from isrender.errors import IpsFault, LoginThrottled
 from isrender.server.api import IpsOperation
 from isrender.server.api_views import normalize_input
+from isrender.server.wsdl import BASE_NAMESPACE, in_schema_order
 
 __all__ = ["soap_router"]
 
@@ -34,6 +37,7 @@ IPS_NAMESPACE = re.compile(r"http://www\.scene7\.com/IpsApi/xsd(?:/(\d{4}-\d{2}-
 FIRST_EXPORT_NAMESPACE = "2012-02-14"  # exportJob exists from this schema version on
 NUMBERS = {"numRows", "recordsPerPage", "resultsPage"}
 MAX_BODY = 10 * 1024 * 1024
+_DECIMAL = re.compile(r"[0-9]{1,18}")  # ASCII digits only, short enough for int() (no 5000 digits)
 _FAULT_STRINGS = {"authenticationFault": "AuthenticationException",
                   "authorizationFault": "AuthorizationException",
                   "ipsApiFault": "IpsApiException"}  # fmt: skip
@@ -47,9 +51,11 @@ def soap_router(
     @router.post("/scene7/services/IpsApiService", summary="IPS SOAP endpoint (§5.4)")
     async def soap(request: Request) -> Response:
         raw = await request.body()  # the catalog and jobs are synchronous: off the event loop
-        return await run_in_threadpool(handle, raw, request.headers.get("authorization", ""))
+        address = request.client.host if request.client else ""
+        authorization = request.headers.get("authorization", "")
+        return await run_in_threadpool(handle, raw, authorization, address)
 
-    def handle(raw: bytes, authorization: str) -> Response:
+    def handle(raw: bytes, authorization: str, address: str = "") -> Response:
         namespace, status = "http://www.scene7.com/IpsApi/xsd", 500
         try:
             if len(raw) > MAX_BODY:
@@ -58,26 +64,30 @@ def soap_router(
             header = envelope.find(f"{{{ENVELOPE}}}Header")
             status = _fault_status(header)
             operation, namespace, param = _operation(envelope)
-            user = _authenticate(catalog, header, authorization)
+            user = _authenticate(catalog, header, authorization, address)
             if operation not in operations:
                 raise IpsFault(30000, f"Operation {operation} is not implemented")
             body = _json_form(param)
             if "exportJob" in body and strict_namespaces and _before_export(namespace):
                 raise IpsFault(30003, f"exportJob is not part of the namespace {namespace}")
-            answer = operations[operation](user, normalize_input(body))
+            answer = in_schema_order(operation, operations[operation](user, normalize_input(body)))
             return _reply(f"<{operation}Return xmlns={_attr(namespace)}>{_xml(answer)}"
                           f"</{operation}Return>", 200)  # fmt: skip
         except IpsFault as fault:
-            return _reply(_fault(fault, namespace), status)
+            reply = _reply(_fault(fault), status)
+            if isinstance(fault, LoginThrottled):
+                reply.headers["Retry-After"] = str(fault.retry_after)
+            return reply
 
     return router
 
 
 def _parse(raw: bytes) -> ET.Element:
-    if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
-        raise IpsFault(30003, "DTDs and entities are not accepted in SOAP requests")
+    """defusedxml: no DTDs, no entity expansion (billion laughs), no external references."""
     try:
-        envelope = ET.fromstring(raw)
+        envelope: ET.Element = SafeET.fromstring(raw, forbid_dtd=True)
+    except DefusedXmlException:
+        raise IpsFault(30003, "DTDs and entities are not accepted in SOAP requests") from None
     except ET.ParseError as exc:
         raise IpsFault(30003, f"the request is not well-formed XML: {exc}") from None
     if envelope.tag != f"{{{ENVELOPE}}}Envelope":
@@ -114,10 +124,12 @@ def _header_value(header: ET.Element | None, *names: str) -> str:
 
 def _fault_status(header: ET.Element | None) -> int:
     value = _header_value(header, "faultHttpStatusCode")
-    return int(value) if value.isdigit() and 200 <= int(value) <= 599 else 500
+    return int(value) if _DECIMAL.fullmatch(value) and 200 <= int(value) <= 599 else 500
 
 
-def _authenticate(catalog: Catalog, header: ET.Element | None, authorization: str) -> User:
+def _authenticate(
+    catalog: Catalog, header: ET.Element | None, authorization: str, address: str = ""
+) -> User:
     """authHeader (any IpsApi namespace), legacy AuthUser/AuthPassword, then HTTP Basic."""
     user, password = _header_value(header, "user"), _header_value(header, "password")
     if not user:
@@ -130,7 +142,7 @@ def _authenticate(catalog: Catalog, header: ET.Element | None, authorization: st
             raise IpsFault(10001, "Invalid username/password") from None
     if not user:
         raise IpsFault(10000, "the request could not be authenticated: no credentials")
-    return catalog.authenticate(user, password)
+    return catalog.authenticate(user, password, address)
 
 
 def _json_form(element: ET.Element) -> Any:
@@ -138,7 +150,7 @@ def _json_form(element: ET.Element) -> Any:
     children = [c for c in element if c.get(XSI_NIL) != "true"]
     if not children:
         text = (element.text or "").strip()
-        return int(text) if _local(element.tag) in NUMBERS and text.isdigit() else text
+        return int(text) if _local(element.tag) in NUMBERS and _DECIMAL.fullmatch(text) else text
     if all(_local(c.tag) == "items" for c in children):
         return [_json_form(c) for c in children]
     return {_local(c.tag): _json_form(c) for c in children}
@@ -165,12 +177,14 @@ def _attr(value: str) -> str:
     return '"' + escape(value, {'"': "&quot;"}) + '"'
 
 
-def _fault(fault: IpsFault, namespace: str) -> str:
+def _fault(fault: IpsFault) -> str:
+    """The fault element stays in the base namespace whatever the request's (§5.1), as the
+    WSDL declares it."""
     code = "soapenv:Server" if fault.code == 30000 else "soapenv:Client"
     return (
         f"<soapenv:Fault><faultcode>{code}</faultcode>"
         f"<faultstring>{_FAULT_STRINGS[fault.fault]}</faultstring><detail>"
-        f"<{fault.fault} xmlns={_attr(namespace)}><code>{fault.code}</code>"
+        f"<{fault.fault} xmlns={_attr(BASE_NAMESPACE)}><code>{fault.code}</code>"
         f"<reason>{escape(fault.reason)}</reason></{fault.fault}></detail></soapenv:Fault>"
     )
 
