@@ -21,13 +21,26 @@ import pyvips
 
 from isrender import vips_ops, vips_save
 from isrender.attributes import CatalogAttributes
-from isrender.errors import CorruptSourceError, RenderError, SourceFormatError, SourceNotFoundError
+from isrender.errors import (
+    CorruptSourceError,
+    RenderError,
+    SourceFormatError,
+    SourceNotFoundError,
+    UnsupportedFeatureError,
+)
 from isrender.language import ModifierString, parse
 from isrender.macros import MacroRegistry, expand
 from isrender.plan import RenderPlan, SourceInfo, Step, plan
 from isrender.request import ImageRequest, bind
 
-__all__ = ["RenderResult", "read_source_info", "render", "render_request", "set_threads"]
+__all__ = [
+    "RenderResult",
+    "raw_thumbnail",
+    "read_source_info",
+    "render",
+    "render_request",
+    "set_threads",
+]
 
 Source = str | Path | bytes
 
@@ -94,6 +107,41 @@ def set_threads(threads: int) -> None:
     best with 1: measured on 2 cores, 2 export workers went from 1.61x to 1.81x a plain
     pyvips loop once libvips stopped adding threads of its own (benchmarks/test_export.py)."""
     pyvips.concurrency_set(max(1, threads))
+
+
+# Save suffix and quality option for the floor, by the prefix of isrender's format name.
+_FLOOR_SAVERS = (("jp", ".jpg", "Q"), ("pjpeg", ".jpg", "Q"), ("png", ".png", None),
+                 ("gif", ".gif", None), ("tif", ".tif", None), ("webp", ".webp", "Q"),
+                 ("avif", ".avif", "Q"))  # fmt: skip
+
+
+def raw_thumbnail(
+    path: str | Path, width: int, height: int, fmt: str, quality: int, keep_alpha: bool = False
+) -> bytes:
+    """The floor ``isrender bench`` compares against: plain pyvips ``thumbnail`` to exactly
+    ``width`` x ``height``, flattened onto white unless the reply keeps alpha, saved as
+    ``fmt`` (isrender's names) at ``quality``, with no parsing, planning or checks: what
+    libvips alone costs for the same reply."""
+    saver = next((s for s in _FLOOR_SAVERS if fmt.startswith(s[0])), None)
+    if saver is None:
+        raise UnsupportedFeatureError(f"no raw pyvips floor for fmt={fmt}")
+    _, suffix, quality_option = saver
+    options: dict[str, Any] = {"keep": pyvips.enums.ForeignKeep.NONE}
+    if quality_option:
+        options[quality_option] = quality
+    if suffix == ".jpg":
+        options["optimize_coding"] = True  # as isrender's JPEG encoder
+    try:
+        image = pyvips.Image.thumbnail(
+            str(path), width, height=height, size="force", fail_on="error"
+        )
+        if image.hasalpha() and not keep_alpha:
+            image = image.flatten(background=255)
+        data: bytes = image.write_to_buffer(suffix, **options)
+    except pyvips.Error as exc:
+        first = (exc.message or "unknown error").strip().splitlines()[0]
+        raise RenderError(f"raw pyvips thumbnail failed: {first}") from None
+    return data
 
 
 # ---- the source -------------------------------------------------------------------------------
