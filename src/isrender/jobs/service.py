@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 
 from isrender.catalog import Catalog, Operation, Role, allowed, parse_handle
+from isrender.catalog.authorize import authorize
 from isrender.catalog.handles import HandleKind
 from isrender.catalog.models import User
 from isrender.catalog.roles import category
@@ -192,14 +193,7 @@ class JobService(Scheduling):
     ) -> Job:  # fmt: skip
         """Upload files and folders as one job with upload logs: BeginUpload, one
         UploadSuccess / FileUpdated / DuplicateSkipped / UploadError per file, EndUpload."""
-        company = self.catalog.company(company_ref)
-        if company is None:
-            raise IpsFault(20000, "companyHandle does not name a company")
-        role = self.catalog.effective_role(caller, company.id)
-        if role is None:
-            raise IpsFault(20006, "not an active member of the company")
-        if not allowed(role, Operation.UPLOAD):
-            raise IpsFault(20003, f"role {role.value} may not upload")
+        company, _ = authorize(self.catalog, caller, company_ref, Operation.UPLOAD)
         with self.catalog.session() as s:
             job = Job(company_id=company.id, name=self._unique(company.id, job_name),
                       original_name=job_name, type="UploadPost", submit_user_id=caller.id,

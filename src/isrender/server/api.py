@@ -31,6 +31,7 @@ from fastapi import (
 from fastapi.responses import FileResponse
 
 from isrender.catalog import Operation, Role, allowed
+from isrender.catalog.authorize import authorize
 from isrender.catalog.models import Company, User
 from isrender.catalog.names import check_folder_path
 from isrender.errors import IpsFault
@@ -92,15 +93,7 @@ def api_router(service: JobService, signer: Signer) -> tuple[APIRouter, dict[str
     Caller = Annotated[User, Depends(caller)]
 
     def member(user: User, company_ref: str, operation: Operation) -> tuple[Company, Role]:
-        company = catalog.company(company_ref)
-        if company is None:
-            raise IpsFault(20000, "companyHandle does not name a company")
-        role = catalog.effective_role(user, company.id)
-        if role is None:
-            raise IpsFault(20006, "not an active member of the company")
-        if not allowed(role, operation, strict_role_lists=catalog.settings.strict_role_lists):
-            raise IpsFault(20003, f"role {role.value} may not call {operation.value}")
-        return company, role
+        return authorize(catalog, user, company_ref, operation)
 
     def company_job(user: User, company_ref: str, handle: str, operation: Operation) -> Job:
         company, _ = member(user, company_ref, operation)

@@ -9,23 +9,26 @@ same fault codes.
 
 from __future__ import annotations
 
-from isrender.catalog import Catalog, Operation, Role, allowed
+from isrender.catalog import Catalog, Operation, Role
+from isrender.catalog.authorize import authorize
 from isrender.catalog.models import Asset, Company, User
 from isrender.errors import IpsFault
 
-__all__ = ["companies_of", "member", "pick_company", "readable"]
+__all__ = ["companies_of", "may", "member", "pick_company", "readable"]
 
 
 def member(catalog: Catalog, user: User, company_ref: str, operation: Operation) -> Role:
-    company = catalog.company(company_ref)
-    if company is None:
-        raise IpsFault(20000, "companyHandle does not name a company")
-    role = catalog.effective_role(user, company.id)
-    if role is None:
-        raise IpsFault(20006, "not an active member of the company")
-    if not allowed(role, operation, strict_role_lists=catalog.settings.strict_role_lists):
-        raise IpsFault(20003, f"role {role.value} may not call {operation.value}")
-    return role
+    """The caller's role, by the same check as the JSON API (catalog/authorize.py)."""
+    return authorize(catalog, user, company_ref, operation)[1]
+
+
+def may(catalog: Catalog, user: User, company: Company, operation: Operation) -> bool:
+    """Whether the same user's API call would be allowed (to show or hide a control)."""
+    try:
+        authorize(catalog, user, f"c|{company.id}", operation)
+    except IpsFault:
+        return False
+    return True
 
 
 def companies_of(catalog: Catalog, user: User) -> list[Company]:

@@ -16,7 +16,7 @@ from isrender.catalog.models import Asset, Company, User
 from isrender.errors import IpsFault, IsRenderError
 from isrender.jobs import job_handle
 from isrender.server.api_views import save_part
-from isrender.server.ui.access import companies_of, member, pick_company, readable
+from isrender.server.ui.access import companies_of, may, member, pick_company, readable
 from isrender.server.ui.checking import error_data, image_url
 from isrender.server.ui.session import CSRF_HEADER
 from isrender.server.ui.views import Ui, guarded, see_other
@@ -65,15 +65,8 @@ def assets_router(ui: Ui) -> APIRouter:
             tree=folder_tree({a.folder.path for a in rows}),
             cards=[card(found, a) for a in shown], selected=selected,
             details=details(found, selected) if selected else None,
-            can_upload=_may(user, found, Operation.UPLOAD),
+            can_upload=may(catalog, user, found, Operation.UPLOAD),
         )  # fmt: skip
-
-    def _may(user: User, company: Company, operation: Operation) -> bool:
-        try:
-            member(catalog, user, f"c|{company.id}", operation)
-        except IpsFault:
-            return False
-        return True
 
     def details(company: Company, asset: Asset) -> dict[str, Any]:
         size = f"{asset.width} x {asset.height}" if asset.width else ""

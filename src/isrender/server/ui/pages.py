@@ -11,7 +11,7 @@ from isrender.catalog import Operation
 from isrender.catalog.models import Company, User
 from isrender.errors import IpsFault, LoginThrottled, ModifierError
 from isrender.language import parse
-from isrender.server.ui.access import companies_of, member, pick_company, readable
+from isrender.server.ui.access import companies_of, may, pick_company, readable
 from isrender.server.ui.checking import check, image_url
 from isrender.server.ui.views import Ui, guarded, see_other
 
@@ -127,20 +127,13 @@ def pages_router(ui: Ui) -> APIRouter:
         form: dict[str, str], error: dict[str, Any] | None = None, status: int = 200,
     ) -> HTMLResponse:  # fmt: skip
         images = [a for a in readable(catalog, user, company, Operation.GET_ASSETS) if a.width]
-        can_save = _allowed(user, company, Operation.SAVE_IMAGE_FORMAT)
+        can_save = may(catalog, user, company, Operation.SAVE_IMAGE_FORMAT)
         return ui.page(
             "presets.html", session, status, title="Presets", active="presets", company=company,
             companies=companies_of(catalog, user), presets=listed["imageFormatArray"],
             form=form, error=error, images=images, can_save=can_save,
             preview_asset=images[0].name if images else "",
         )  # fmt: skip
-
-    def _allowed(user: User, company: Company, operation: Operation) -> bool:
-        try:
-            member(catalog, user, f"c|{company.id}", operation)
-        except IpsFault:
-            return False
-        return True
 
     @router.post("/presets")
     @guarded(ui)

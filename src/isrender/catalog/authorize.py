@@ -1,0 +1,31 @@
+"""One authorization check for every way in (JSON API, SOAP, web UI, CLI): production-system.md
+§1.4. The caller must name an existing company, be an active member of it, and hold a role
+whose list allows the operation; the faults are the reference's, checked in its order."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from isrender.catalog.roles import Operation, Role, allowed
+from isrender.errors import IpsFault
+
+if TYPE_CHECKING:
+    from isrender.catalog.models import Company, User
+    from isrender.catalog.service import Catalog
+
+__all__ = ["authorize"]
+
+
+def authorize(
+    catalog: Catalog, user: User, company_ref: str, operation: Operation
+) -> tuple[Company, Role]:
+    """The company and the caller's role in it, or the first IpsFault (20000, 20006, 20003)."""
+    company = catalog.company(company_ref)
+    if company is None:
+        raise IpsFault(20000, "companyHandle does not name a company")
+    role = catalog.effective_role(user, company.id)
+    if role is None:
+        raise IpsFault(20006, "not an active member of the company")
+    if not allowed(role, operation, strict_role_lists=catalog.settings.strict_role_lists):
+        raise IpsFault(20003, f"role {role.value} may not call {operation.value}")
+    return company, role
