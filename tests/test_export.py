@@ -453,3 +453,19 @@ def test_a_job_handle_naming_another_job_is_not_found(
     job = submit(service, fx, "editor", ["#102"], fmt="orig")
     handle = shape.format(c=fx.acme, other=fx.globex, name=job.name, id=job.id)
     assert (service.find(fx.acme, handle) is not None) is found
+
+
+def test_workers_never_finish_an_upload_in_progress(fx: Fixture, service: JobService) -> None:
+    from isrender.jobs.worker import Worker
+
+    editor = user(fx, "editor")
+    with fx.catalog.session() as s:  # an upload job while its files are being stored
+        upload = Job(company_id=fx.acme, name="up", original_name="up", type="UploadPost",
+                     state="Running", submit_user_id=editor.id, recipient_user_id=editor.id,
+                     params={})  # fmt: skip
+        s.add(upload)
+        s.flush()
+        upload_id = upload.id
+    worker = Worker(service, only_job=upload_id)
+    assert not worker.finish_one() and not worker.start_one()
+    assert service.job(upload_id).state == "Running"

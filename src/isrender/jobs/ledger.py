@@ -222,7 +222,7 @@ class Ledger:
         open_chunk = exists().where(JobChunk.job_id == Job.id, JobChunk.done.is_(False))
         free = or_(Job.finisher.is_(None), Job.finish_expires < now)
         ready = or_(
-            and_(Job.state.in_(WORKING), ~open_chunk),
+            and_(Job.state.in_(WORKING), Job.type == "Export", ~open_chunk),
             and_(Job.state == JobState.DONE, Job.mail_pending.is_(True)),
         )
         candidate = select(Job.id).where(ready, free).order_by(Job.id).limit(1)
