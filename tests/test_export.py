@@ -469,3 +469,43 @@ def test_workers_never_finish_an_upload_in_progress(fx: Fixture, service: JobSer
     worker = Worker(service, only_job=upload_id)
     assert not worker.finish_one() and not worker.start_one()
     assert service.job(upload_id).state == "Running"
+
+
+def test_a_bug_fails_its_entry_and_never_loops(
+    fx: Fixture, service: JobService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from isrender.jobs.entries import Exporter
+
+    real = Exporter.produce
+    broken = fx.handle("#101")
+
+    def produce(self: Exporter, entry: Any) -> bytes:
+        if entry.handle == broken:
+            raise RuntimeError("a bug")
+        return real(self, entry)
+
+    monkeypatch.setattr(Exporter, "produce", produce)
+    done = service.run(submit(service, fx, "editor", ["#101", "#102"], fmt="orig").id)
+    assert (done.state, done.success, done.errors) == ("Done", 1, 1)
+    (error,) = service.details(done.id, ("ExportError",))
+    assert error.asset_handle == broken and "internal error" in error.message
+
+
+def test_a_job_that_cannot_start_fails_instead_of_blocking_the_queue(
+    fx: Fixture, service: JobService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from isrender.jobs.plan import Planner
+
+    def explode(self: Planner, job: Job) -> Any:
+        raise RuntimeError("a bug while planning")
+
+    monkeypatch.setattr(Planner, "_plan", explode)
+    done = service.run(submit(service, fx, "editor", ["#101", "#102"], fmt="orig").id)
+    assert (done.state, done.fatal_error, done.cancelled, outcome(done)) == (
+        "Done",
+        True,
+        2,
+        "Failed",
+    )
+    (fatal,) = service.details(done.id, ("FatalError",))
+    assert "could not start: a bug while planning" in fatal.message

@@ -46,10 +46,14 @@ class Planner:
         self.catalog = catalog
         self.chunk_size = catalog.settings.job_chunk_size
 
-    def start(self, job: Job, cancel_all: bool = False) -> bool:
+    def start(self, job: Job, cancel_all: bool = False, fatal: str = "") -> bool:
         """Start ``job`` if it is still New; False when another process got there first.
-        ``cancel_all``: stopped before it began, so every entry is cancelled (§2.6)."""
-        plan = self._cancelled(job) if cancel_all else self._plan(job)
+        ``cancel_all``: stopped before it began, so every entry is cancelled (§2.6);
+        ``fatal``: it cannot run at all (logged as FatalError, every entry cancelled)."""
+        if fatal:
+            plan = self._cancelled(job, fatal)
+        else:
+            plan = self._cancelled(job) if cancel_all else self._plan(job)
         fields = {"state": JobState.RUNNING, "start_date": datetime.now()}
         if cancel_all:
             fields.update(state=JobState.STOPPING, stopped=True, stop_requested=True)

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import DBAPIError
+
 from isrender.jobs.entries import EntryError, Exporter, StoreFailure, write_output
 from isrender.jobs.finish import outcome
 from isrender.jobs.ledger import Claim, Ledger, LogLine
@@ -121,7 +123,13 @@ class Worker:
         job = self.service.next_new(self.only_job)
         if job is None:
             return False
-        started = self.planner.start(job)
+        try:
+            started = self.planner.start(job)
+        except DBAPIError:
+            raise  # the database: transient, the next step tries again
+        except Exception as exc:  # a job that cannot start must not block those behind it
+            log.exception("job %s cannot start", job.id)
+            started = self.planner.start(job, fatal=f"the job could not start: {exc}")
         if started:
             self._event("started", job.id)
         return started or self.only_job is None
@@ -182,6 +190,8 @@ class Worker:
             entry = exporter.prepare(row.handle)  # re-checked: the asset may have changed
             data = exporter.produce(entry)
             write_output(folder, row.output or "", data, self.tag)
+        except DBAPIError:
+            raise  # the database: the chunk's lease runs out and it is tried again
         except EntryError as error:
             line = entry_line(row, entry, "ExportError", error.message, error.code)
             self.ledger.settle(row.id, job_id, line, {"errors": 1, "processed": 1})
@@ -190,6 +200,11 @@ class Worker:
             self._event("failed", job_id, cause=str(failure))
             self.ledger.fail(job_id, LogLine("FatalError", str(failure), row.idx + 1, row.handle))
             line = entry_line(row, entry, "ExportError", str(failure), 30000)
+            self.ledger.settle(row.id, job_id, line, {"errors": 1, "processed": 1})
+            return
+        except Exception:  # a bug fails this entry instead of looping on it forever
+            log.exception("export of %s in job %s failed", row.handle, job_id)
+            line = entry_line(row, entry, "ExportError", "Conversion failed: internal error", 30000)
             self.ledger.settle(row.id, job_id, line, {"errors": 1, "processed": 1})
             return
         kind = "ExportWarning" if row.aux else "ExportSuccess"
