@@ -91,6 +91,9 @@ def _worker_main(settings: Settings, parent: int) -> None:
                 stop.set()
 
     threading.Thread(target=orphaned, daemon=True).start()
+    from isrender.renderer import set_threads
+
+    set_threads(1)  # one worker process per core: each conversion on one libvips thread
     service = JobService(Catalog(settings), threads=1)
     Worker(service).run(stop)
 

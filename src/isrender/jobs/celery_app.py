@@ -38,7 +38,9 @@ def _service(settings: Settings) -> JobService:
     if service is None:
         from isrender.catalog import Catalog
         from isrender.jobs.service import JobService
+        from isrender.renderer import set_threads
 
+        set_threads(1)  # one Celery child per core (as the local worker processes)
         service = _services[os.getpid()] = JobService(Catalog(settings), threads=1)
     return service
 

@@ -49,23 +49,24 @@ class Planner:
     def start(self, job: Job, cancel_all: bool = False, fatal: str = "") -> bool:
         """Start ``job`` if it is still New; False when another process got there first.
         ``cancel_all``: stopped before it began, so every entry is cancelled (§2.6);
-        ``fatal``: it cannot run at all (logged as FatalError, every entry cancelled)."""
-        if fatal:
-            plan = self._cancelled(job, fatal)
-        else:
-            plan = self._cancelled(job) if cancel_all else self._plan(job)
-        fields = {"state": JobState.RUNNING, "start_date": datetime.now()}
-        if cancel_all:
-            fields.update(state=JobState.STOPPING, stopped=True, stop_requested=True)
-        if plan.fatal:
-            fields["fatal_error"] = True
+        ``fatal``: it cannot run at all (logged as FatalError, every entry cancelled).
+
+        The guard comes first and the plan is made inside its transaction: a second worker
+        waits on the row instead of planning the same job for nothing."""
         with self.catalog.session() as s:
-            started = changed(
-                s, update(Job).where(Job.id == job.id, Job.state == JobState.NEW).values(**fields)
-            )
+            guard = update(Job).where(Job.id == job.id, Job.state == JobState.NEW)
+            started = changed(s, guard.values(state=JobState.RUNNING, start_date=datetime.now()))
             if started != 1:
                 s.rollback()
                 return False
+            plan = self._cancelled(job, fatal) if fatal or cancel_all else self._plan(job)
+            fields: dict[str, object] = {}
+            if cancel_all:
+                fields.update(state=JobState.STOPPING, stopped=True, stop_requested=True)
+            if plan.fatal:
+                fields["fatal_error"] = True
+            if fields:
+                s.execute(update(Job).where(Job.id == job.id).values(**fields))
             bump(s, job.id, plan.counts)
             s.add_all(line.row(job.id) for line in plan.header + plan.lines)
             s.add_all(plan.entries)

@@ -97,7 +97,7 @@ class Worker:
             return True
         return self.start_one() or self.work_one() or self.finish_one()
 
-    def run(self, stop: threading.Event, idle: float = 0.5) -> None:
+    def run(self, stop: threading.Event, idle: float = 0.2) -> None:
         """Work until ``stop`` is set (a long-running worker)."""
         while not stop.is_set():
             try:
