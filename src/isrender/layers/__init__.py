@@ -1,0 +1,1 @@
+"""The pure parts of [layer] rendering (spec §6.6): geometry the layer renderer draws with."""
