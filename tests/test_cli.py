@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from isrender.catalog import Catalog
 from isrender.cli import main
+from isrender.config import Settings
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -80,7 +82,7 @@ def test_internal_failure_exits_1_without_traceback(monkeypatch: pytest.MonkeyPa
     def boom(*_: object, **__: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("isrender.cli.bind", boom)
+    monkeypatch.setattr("isrender.cli_language.bind", boom)
     code, _, err = run("check", "wid=1")
     assert code == 1 and "internal error" in err and "Traceback" not in err
 
@@ -136,7 +138,8 @@ def test_convert_writes_the_file_and_explain_shows_the_plan(tmp_path: Path) -> N
     )
     assert code == 0 and (tmp_path / "out" / "in.webp").is_file() and "150x100" in out
     code, out, _ = run("explain", str(source), "wid=150&rotate=90")
-    assert code == 0 and "4. render plan (300x200" in out and "rotate(angle=90" in out
+    assert code == 0 and "3. render plan (300x200" in out and "rotate(angle=90" in out
+    assert "2. bound request" in out and "expanded" not in out  # no macros: no gap (1, 2, 3)
     code, _, err = run("convert", str(tmp_path / "missing.jpg"), "wid=1", "-o", str(tmp_path))
     assert code == 2 and "'missing.jpg' not found" in err
 
@@ -180,6 +183,7 @@ def test_export_and_jobs_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.chdir(tmp_path)
     image = pyvips.Image.black(60, 40).bandjoin([0, 0]).cast("uchar")
     image.jpegsave(str(tmp_path / "fileToExport.jpg"))
+    run("catalog", "init")
     run("company", "add", "Acme")
     run("user", "add", "e@acme.example", "--password", "pw", "--company", "Acme")
     run("upload", "--company", "Acme", "--user", "e@acme.example", "--folder", "products",
@@ -226,6 +230,7 @@ def test_scheduled_exports_and_the_worker(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("ISRENDER_PASSWORD", "pw")
     monkeypatch.chdir(tmp_path)
     pyvips.Image.black(20, 10).bandjoin([0, 0]).cast("uchar").jpegsave(str(tmp_path / "a.jpg"))
+    run("catalog", "init")
     run("company", "add", "Acme")
     run("user", "add", "e@acme.example", "--password", "pw", "--company", "Acme")
     run("upload", "--company", "Acme", "--user", "e@acme.example", "a.jpg")
@@ -243,4 +248,139 @@ def test_scheduled_exports_and_the_worker(tmp_path: Path, monkeypatch: pytest.Mo
     code, out, _ = run("jobs", "execute", nightly, "--company", "Acme")
     assert code == 0 and "InitiatingJobName" in out
     code, _, err = run(*common, "--schedule", "every night")
-    assert code == 2 and "execSchedule" in err
+    assert code == 2 and "--schedule" in err and "execSchedule" not in err
+
+
+# ---- issue 15: faults name flags, --at, a missing catalog, convert's extension, upload DIR ----
+
+
+@pytest.fixture
+def acme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A catalog with Acme, e@acme.example (password pw) and a.jpg uploaded as a|1."""
+    pyvips = pytest.importorskip("pyvips")
+    monkeypatch.setenv("ISRENDER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ISRENDER_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("ISRENDER_PASSWORD", "pw")
+    monkeypatch.chdir(tmp_path)
+    pyvips.Image.black(20, 10).bandjoin([0, 0]).cast("uchar").jpegsave(str(tmp_path / "a.jpg"))
+    upload = ("upload", "--company", "Acme", "--user", "e@acme.example", "a.jpg")
+    user = ("user", "add", "e@acme.example", "--company", "Acme")
+    for command in (("catalog", "init"), ("company", "add", "Acme"), user, upload):
+        assert run(*command)[0] == 0, command
+    return tmp_path
+
+
+EXPORT = ("export", "a|1", "--company", "Acme", "--user", "e@acme.example")
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        ((), "--orig or --convert is required"),
+        (("--convert",), "--convert needs --modifier or --macro"),
+        (("--convert", "--macro", "$nope$"), "--macro: unknown macro $nope$"),
+        (("--convert", "--modifier", "wid=abc"), "invalid --modifier"),
+        (
+            ("--orig", "--schedule", "0 0 2 * * ?", "--at", "2030-01-01 06:00"),
+            "give --at or --schedule, not both",
+        ),
+        (("--orig", "--schedule", "nightly"), "--schedule:"),
+    ],
+)
+def test_export_faults_name_the_cli_flags(acme: Path, flags: tuple[str, ...], says: str) -> None:
+    code, _, err = run(*EXPORT, *flags)
+    assert code == 2 and says in err, err
+    assert "exportJob/" not in err and "is_modifier" not in err and "execSchedule" not in err
+
+
+@pytest.mark.parametrize("at", ["2030-12-01 06:00", "2030-12-01T06:00", "2030-12-01 06:00:30"])
+def test_at_accepts_a_date_and_a_time_to_the_minute(acme: Path, at: str) -> None:
+    code, out, err = run(*EXPORT, "--orig", "--at", at, "--name", "once")
+    assert code == 0 and "scheduled: next run 2030-12-01 06:00" in out, err
+
+
+def test_at_refuses_a_time_of_day_alone(acme: Path) -> None:
+    code, _, err = run(*EXPORT, "--orig", "--at", "06:00")
+    assert code == 2 and "'06:00' does not match the formats" in err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("company", "add", "Acme"),
+        ("assets", "list", "--company", "Acme"),
+        ("jobs", "list", "--company", "Acme"),
+        ("export", "a|1", "--company", "Acme", "--user", "e@x", "--orig"),
+        ("upload", "--company", "Acme", "--user", "e@x", "a.jpg"),
+        ("jobs", "worker", "--once"),
+    ],
+)
+def test_a_missing_catalog_is_named_and_nothing_is_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    monkeypatch.delenv("ISRENDER_DATA_DIR", raising=False)
+    monkeypatch.delenv("ISRENDER_DATABASE_URL", raising=False)
+    monkeypatch.setenv("ISRENDER_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("ISRENDER_PASSWORD", "pw")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.jpg").write_bytes(b"")
+    code, _, err = run(*command)
+    assert code == 2
+    assert f"no catalog in {tmp_path / 'isrender-data'}" in err
+    assert "isrender catalog init" in err and "ISRENDER_DATA_DIR" in err
+    assert not (tmp_path / "isrender-data").exists()
+
+
+@pytest.mark.parametrize(
+    ("modifiers", "output", "force", "code"),
+    [
+        ("fmt=png", "out.jpg", False, 2),
+        ("fmt=png", "out.jpg", True, 0),
+        ("fmt=png", "out.PNG", False, 0),
+        ("wid=10", "out.png", False, 2),  # no fmt=: JPEG
+        ("wid=10", "out.jpeg", False, 0),
+        ("fmt=tif", "out.tif", False, 0),
+        ("fmt=webp", "out.avif", False, 2),
+        ("fmt=png", "out.bin", False, 0),  # names no format: the user's choice
+        ("fmt=png", "out", False, 0),
+    ],
+)
+def test_convert_refuses_an_extension_that_contradicts_fmt(
+    tmp_path: Path, modifiers: str, output: str, force: bool, code: int
+) -> None:
+    pyvips = pytest.importorskip("pyvips")
+    pyvips.Image.black(20, 10).pngsave(str(tmp_path / "in.png"))
+    extra = ("--force",) if force else ()
+    got, _, err = run("convert", str(tmp_path / "in.png"), modifiers, "-o",
+                      str(tmp_path / output), *extra)  # fmt: skip
+    assert got == code, err
+    assert (tmp_path / output).exists() is (code == 0)
+    if code == 2:
+        assert "pass --force" in err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "folder", "expected"),
+    [
+        (("photos",), "products", ["products/photos/boot", "products/photos/shoe"]),
+        (("photos/",), "products", ["products/photos/boot", "products/photos/shoe"]),
+        (("photos/shoe.jpg", "photos/boot.jpg"), "products", ["products/boot", "products/shoe"]),
+        (("photos",), "", ["photos/boot", "photos/shoe"]),
+    ],
+)
+def test_upload_keeps_a_directorys_name_under_folder(
+    acme: Path, arguments: tuple[str, ...], folder: str, expected: list[str]
+) -> None:
+    """Documented in the README ("Catalog and ExportJob"): like `cp -r photos products/`."""
+    pyvips = pytest.importorskip("pyvips")
+    (acme / "photos").mkdir()
+    for name in ("shoe", "boot"):
+        pyvips.Image.black(8, 8).jpegsave(str(acme / "photos" / f"{name}.jpg"))
+    code, _, err = run("upload", "--company", "Acme", "--user", "e@acme.example",
+                       "--folder", folder, *arguments)  # fmt: skip
+    assert code == 0, err
+    catalog = Catalog(Settings(data_dir=acme / "data"))
+    assets = catalog.assets(catalog.require_company("Acme").id)
+    stored = sorted(f"{a.folder.path}{a.name}" for a in assets if a.name != "a")
+    catalog.close()
+    assert stored == expected

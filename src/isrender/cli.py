@@ -2,324 +2,62 @@
 
 Exit codes (DESIGN.md): 0 success, 2 invalid input (the message names the position and suggests
 a fix), 1 internal failure. ``--json`` output is for scripts.
+
+Every command lives in a cli_*.py module that is imported only when that command runs, so
+``--help``, ``check`` and ``explain`` start fast (the catalog, jobs and server modules load
+SQLAlchemy, pydantic and libvips). ``make bench`` measures the start-up times.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any, TypeVar
-
 import click
-from rich.table import Table
-from rich.tree import Tree
 
-from isrender.cli_support import out, reports_errors
-from isrender.commands import CommandSpec, all_commands, lookup
-from isrender.encode import output_format
-from isrender.errors import IsRenderError, closest
-from isrender.explain import ast_data, command_data, request_data, value_data
-from isrender.language import Command, ModifierString, Nested, parse, serialize
-from isrender.macros import MacroRegistry, expand
-from isrender.plan import RenderPlan
-from isrender.request import BoundCommand, ImageRequest, bind, iter_commands
+from isrender.cli_support import LazyGroup
 
 __all__ = ["main"]
 
-F = TypeVar("F", bound=Callable[..., Any])
+# The commands that need the catalog, jobs, server or libvips: imported when one runs, so that
+# --help, check and explain start fast (tests/test_cli_startup.py keeps this table honest).
+_LAZY_COMMANDS = {
+    "check": ("isrender.cli_language", "Check MODIFIERS: exit 0 when valid, 2 with the error, its "
+              "position and a hint."),
+    "commands": ("isrender.cli_language", "List every IS command, or describe NAME (from the same "
+                 "table binding uses)."),
+    "convert": ("isrender.cli_language", "Render SOURCE with MODIFIERS and write the result to "
+                "OUTPUT."),
+    "explain": ("isrender.cli_language", "Show every stage for MODIFIERS: syntax tree, expansion, "
+                "bound request by scope, and, given a source image SRC, the render plan."),
+    "parse": ("isrender.cli_language", "Parse MODIFIERS and print the syntax tree (no command "
+              "checks)."),
+    "assets": ("isrender.cli_catalog", "Assets of a company."),
+    "bench": ("isrender.cli_bench", "Measure conversion throughput of SOURCES (files, folders, "
+              "globs) for each modifier string at each worker count, beside raw pyvips thumbnail "
+              "(the floor) in the same run."),
+    "catalog": ("isrender.cli_catalog", "The catalog in the data directory."),
+    "company": ("isrender.cli_catalog", "Companies (tenants)."),
+    "config": ("isrender.cli_config", "Settings: the effective values and their reference."),
+    "demo": ("isrender.cli_demo", "Run the ExportJob seed example end to end and show what "
+             "happened."),
+    "export": ("isrender.cli_jobs", "Submit an ExportJob for asset HANDLES (a|101 ...) of "
+               "COMPANY."),
+    "jobs": ("isrender.cli_jobs", "ExportJobs: list, show, log, run, stop, pause, resume, "
+             "delete, download."),
+    "macros": ("isrender.cli_macros", "Macro definition files: list, show and check them."),
+    "presets": ("isrender.cli_catalog", "Company image presets (ImageFormat), invoked as $name$ "
+                "macros."),
+    "serve": ("isrender.cli_serve", "Serve /is/image/{company}/{asset}?{modifiers} from the "
+              "catalog in the data directory."),
+    "upload": ("isrender.cli_catalog", "Upload files and directories (sub-folders kept) as "
+               "assets, in one upload job."),
+    "user": ("isrender.cli_catalog", "Users and their company memberships."),
+}  # fmt: skip
 
 
-def _print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    lazy=_LAZY_COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(package_name="isrender")
 def main() -> None:
     """isrender: Image Serving modifiers and ExportJob, on libvips."""
-
-
-# ---- parse ----------------------------------------------------------------------------------
-
-
-@main.command("parse")
-@click.argument("modifiers")
-@click.option("--json", "as_json", is_flag=True, help="Print the AST as JSON.")
-@reports_errors
-def parse_cmd(modifiers: str, as_json: bool) -> None:
-    """Parse MODIFIERS and print the syntax tree (no command checks)."""
-    ast = parse(modifiers)
-    if as_json:
-        _print_json({"canonical": serialize(ast), "nodes": ast_data(ast)})
-        return
-    out.print(_ast_tree(ast, "modifiers"))
-    out.print(f"canonical: {serialize(ast)}", markup=False)
-
-
-def _ast_tree(ast: ModifierString, label: str) -> Tree:
-    tree = Tree(label)
-    for node in ast.nodes:
-        kind = type(node).__name__
-        text = f"{kind} [dim]@{node.span[0]}[/] "
-        branch = tree.add(text + _escape(_node_text(node)))
-        if isinstance(node, Command) and node.nested is not None:
-            _nested_branch(branch, node.nested)
-    return tree
-
-
-def _node_text(node: Any) -> str:
-    if isinstance(node, Command) and node.nested is not None:
-        return f"{node.name}= ({node.nested.kind.value or 'url'} group)"
-    return serialize(ModifierString((node,)))
-
-
-def _nested_branch(branch: Tree, nested: Nested) -> None:
-    if nested.object is not None:
-        branch.add(f"object {_escape(repr(nested.object))}")
-    if nested.request is not None and nested.request.nodes:
-        branch.add(_ast_tree(nested.request, "modifiers"))
-    elif nested.object is None:
-        branch.add(f"body {_escape(repr(nested.body))}")
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")
-
-
-# ---- check and explain ----------------------------------------------------------------------
-
-
-def _pipeline_options(fn: F) -> F:
-    """The options that decide what a modifier string means: macros, catalog modifiers, mode."""
-    options = [
-        click.option("--lenient", is_flag=True, help="Ignore unknown commands (as the server)."),
-        click.option("--object", "obj", default=None, help="The request object, for $object$."),
-        click.option(
-            "--macros",
-            "macro_files",
-            multiple=True,
-            type=click.Path(exists=True, dir_okay=False),
-            help="Macro file (.tsv IS format or .toml); repeat for more.",
-        ),
-        click.option("--modifier", default=None, help="Catalog Modifier, placed before."),
-        click.option("--post-modifier", default=None, help="Catalog PostModifier, placed after."),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
-
-
-def _run_pipeline(
-    modifiers: str,
-    lenient: bool,
-    obj: str | None,
-    macro_files: tuple[str, ...],
-    modifier: str | None,
-    post_modifier: str | None,
-) -> tuple[ModifierString, ModifierString, ImageRequest]:
-    registry = MacroRegistry.from_files(*macro_files) if macro_files else None
-    ast = parse(modifiers)
-    flat = expand(ast, registry, modifier=modifier, post_modifier=post_modifier)
-    return ast, flat, bind(flat, strict=not lenient, object=obj)
-
-
-@main.command("check")
-@click.argument("modifiers")
-@_pipeline_options
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@reports_errors
-def check_cmd(modifiers: str, as_json: bool, **pipeline: Any) -> None:
-    """Check MODIFIERS: exit 0 when valid, 2 with the error, its position and a hint."""
-    _, _, request = _run_pipeline(modifiers, **pipeline)
-    if as_json:
-        warnings = [w.message for w in request.warnings]
-        _print_json({"valid": True, "effective": request.effective(), "warnings": warnings})
-        return
-    out.print("[green]ok[/] " + _escape(request.effective() or "(no commands)"))
-    for warning in request.warnings:
-        out.print(f"[yellow]warning:[/] {_escape(warning.message)} at {warning.position}")
-
-
-@main.command("explain")
-@click.argument("arguments", nargs=-1, required=True, metavar="[SRC] MODIFIERS")
-@_pipeline_options
-@click.option("--json", "as_json", is_flag=True, help="Print every stage as JSON.")
-@reports_errors
-def explain_cmd(arguments: tuple[str, ...], as_json: bool, **pipeline: Any) -> None:
-    """Show every stage for MODIFIERS: syntax tree, expansion, bound request by scope, and,
-    given a source image SRC, the render plan."""
-    if len(arguments) > 2:
-        raise click.UsageError("explain takes [SRC] MODIFIERS")
-    source = arguments[0] if len(arguments) == 2 else None
-    ast, flat, request = _run_pipeline(arguments[-1], **pipeline)
-    render_plan = _plan_for(source, request) if source else None
-    if as_json:
-        data: dict[str, Any] = {
-            "canonical": serialize(ast),
-            "ast": ast_data(ast),
-            "expanded": serialize(flat),
-            "request": request_data(request),
-        }
-        if render_plan is not None:
-            data["plan"] = [step.describe() for step in render_plan.steps]
-        _print_json(data)
-        return
-    out.rule("1. syntax tree")
-    out.print(_ast_tree(ast, "modifiers"))
-    if flat is not ast:
-        out.rule("2. expanded (Modifier + request with macros + PostModifier)")
-        out.print(serialize(flat), markup=False)
-    out.rule("3. bound request (last occurrence wins per scope)")
-    out.print(_request_table(request))
-    if request.overridden:
-        lost = ", ".join(f"{b} ({_origin(b)})" for b in request.overridden)
-        out.print("overridden: " + _escape(lost))
-    if request.variables:
-        out.print("variables: " + _escape(", ".join(f"${k}={v!r}" for k, v in request.variables)))
-    for warning in request.warnings:
-        out.print(f"[yellow]warning:[/] {_escape(warning.message)} at {warning.position}")
-    out.print("effective: " + _escape(request.effective() or "(no commands)"))
-    output = output_format(request)
-    out.print(
-        f"output: fmt={output.format} -> {output.media_type}, file extension {output.extension}"
-    )
-    if render_plan is not None:
-        source_info = render_plan.source
-        out.rule(f"4. render plan ({source_info.width}x{source_info.height} {source_info.loader})")
-        out.print(render_plan.describe(), markup=False)
-        w, h = render_plan.reply_size
-        out.print(f"reply: {w}x{h}")
-
-
-def _plan_for(source: str, request: ImageRequest) -> RenderPlan:
-    from isrender.plan import plan
-    from isrender.renderer import read_source_info
-
-    return plan(request, read_source_info(source))
-
-
-@main.command("convert")
-@click.argument("source", type=click.Path(dir_okay=False))
-@click.argument("modifiers", default="")
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    required=True,
-    type=click.Path(),
-    help="Output file, or a directory (the name then comes from SOURCE and fmt).",
-)
-@_pipeline_options
-@reports_errors
-def convert_cmd(source: str, modifiers: str, output: str, **pipeline: Any) -> None:
-    """Render SOURCE with MODIFIERS and write the result to OUTPUT."""
-    from isrender.renderer import render_request
-
-    _, _, request = _run_pipeline(modifiers, **pipeline)
-    result = render_request(source, request)
-    target = Path(output)
-    if target.is_dir() or output.endswith(("/", os.sep)):
-        target = target / (Path(source).stem + result.extension)
-    _write_atomically(target, result.data)
-    size = f"{len(result.data) / 1024:.1f} KB"
-    summary = f"wrote {target} ({result.media_type}, {result.width}x{result.height}, {size})"
-    out.print(summary, markup=False)
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    """Temp file in the same directory, then rename: never a half-written output."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
-    try:
-        temporary.write_bytes(data)
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def _origin(bound: BoundCommand) -> str:
-    return bound.origin.label if bound.origin else "request"
-
-
-def _request_table(request: ImageRequest) -> Table:
-    table = Table("scope", "command", "value", "typed value", "from", box=None)
-    for scope, bound in iter_commands(request):
-        shown = bound.written if bound.written == bound.name else f"{bound.written} ({bound.name})"
-        typed = _escape(_short(value_data(bound.value)))
-        table.add_row(scope, shown, _escape(bound.text), typed, _escape(_origin(bound)))
-    return table
-
-
-def _short(data: Any) -> str:
-    text = json.dumps(data, ensure_ascii=False) if not isinstance(data, str) else data
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-# ---- commands -------------------------------------------------------------------------------
-
-
-@main.command("commands")
-@click.argument("name", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
-@reports_errors
-def commands_cmd(name: str | None, as_json: bool) -> None:
-    """List every IS command, or describe NAME (from the same table binding uses)."""
-    if name is None:
-        specs = list(all_commands())
-        if as_json:
-            _print_json([command_data(s) for s in specs])
-            return
-        table = Table("command", "tag", "scope", "syntax", "summary", box=None)
-        for spec in specs:
-            table.add_row(
-                spec.name, spec.tag.value, spec.scope.value, _escape(spec.syntax()), spec.summary
-            )
-        out.print(table)
-        out.print(f"{len(specs)} commands; 'isrender commands NAME' for one of them")
-        return
-    found = lookup(name)
-    if found is None:
-        suggestion = closest(name, [s.name for s in all_commands()])
-        hint = f"; did you mean '{suggestion}'?" if suggestion else ""
-        raise IsRenderError(f"unknown command '{name}'{hint}")
-    if as_json:
-        _print_json(command_data(found))
-        return
-    _describe(found)
-
-
-def _describe(spec: CommandSpec) -> None:
-    data = command_data(spec)
-    out.print(f"[bold]{spec.name}[/] \\[{spec.tag.value}]  {_escape(spec.syntax())}")
-    out.print(spec.summary)
-    out.print(f"scope: {spec.scope.value}", end="")
-    if "in_comp" in data:
-        out.print(f"; before any layer= it applies to: {data['in_comp']}", end="")
-        out.print(f"; in effect layers: {'yes' if spec.in_effect else 'ignored'}", end="")
-    out.print()
-    if "shares_slot_with" in data:
-        out.print(f"shares its slot with: {data['shares_slot_with']} (the later one wins)")
-    if spec.aliases:
-        out.print("aliases: " + ", ".join(spec.aliases))
-    if spec.empty:
-        out.print("an empty value is allowed and has a meaning")
-    table = Table("argument", "type", "optional", "default", box=None)
-    for arg in data["arguments"]:
-        default = arg.get("default")
-        kind = " | ".join(arg["choices"]) if "choices" in arg else arg["type"]
-        table.add_row(
-            arg["name"],
-            _escape(kind),
-            "yes" if arg.get("optional") else "",
-            "" if default is None else str(default),
-        )
-    out.print(table)
-
-
-from isrender import cli_bench, cli_catalog, cli_demo, cli_jobs, cli_macros, cli_serve  # noqa: E402
-
-# each adds its commands to main
-for _module in (cli_macros, cli_catalog, cli_jobs, cli_serve, cli_demo, cli_bench):
-    _module.register(main)

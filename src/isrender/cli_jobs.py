@@ -23,7 +23,7 @@ from rich.table import Table
 
 from isrender.catalog import Catalog
 from isrender.catalog.models import User
-from isrender.cli_support import err, out, reports_errors
+from isrender.cli_support import catalog_settings, err, out, reports_errors
 from isrender.config import Settings
 from isrender.errors import IpsFault
 from isrender.jobs import Job, JobService, JobState, job_handle, outcome
@@ -35,7 +35,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _service(settings: Settings | None = None) -> JobService:
-    service = JobService(Catalog(settings or Settings.load()))
+    service = JobService(Catalog(settings or catalog_settings()))
     service.purge()  # outputs past their retention go
     return service
 
@@ -56,6 +56,31 @@ _PASSWORD = click.option(
 _COMPANY = click.option("--company", required=True, help="Company name or handle.")
 
 
+_AT_FORMATS = ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
+               "%Y-%m-%d"]  # fmt: skip
+
+# The API's parameter names in submit faults, as the flags of `isrender export` (CLI layer only:
+# the API and SOAP keep the reference's names).
+_FLAG_NAMES = (
+    ("exportJob/fmt is required", "--orig or --convert is required"),
+    ("is_modifier or macro required when fmt=convert", "--convert needs --modifier or --macro"),
+    ("exportJob/assetHandleArray", "HANDLES"),
+    ("exportJob/emailSetting", "--email-setting"),
+    ("exportJob/clientId", "--client-id"),
+    ("exportJob/macro", "--macro"),
+    ("Invalid is_modifier", "invalid --modifier"),
+    ("execTime", "--at"),
+    ("execSchedule", "--schedule"),
+)  # fmt: skip
+
+
+def _with_flag_names(fault: IpsFault) -> IpsFault:
+    reason = fault.reason
+    for api_name, flag in _FLAG_NAMES:
+        reason = reason.replace(api_name, flag)
+    return fault if reason == fault.reason else IpsFault(fault.code, reason)
+
+
 @click.command("export")
 @click.argument("handles", nargs=-1, required=True)
 @_COMPANY
@@ -69,7 +94,8 @@ _COMPANY = click.option("--company", required=True, help="Company name or handle
 @click.option("--client-id", default="", help="Stored and echoed, never acted on.")
 @click.option("--name", "job_name", default="export", show_default=True, help="Job name.")
 @click.option("--on-behalf-of", default=None, help="userHandle: who gets the e-mail (admins).")
-@click.option("--at", "exec_time", type=click.DateTime(), default=None, help="execTime: once.")
+@click.option("--at", "exec_time", type=click.DateTime(_AT_FORMATS), default=None,
+              help="execTime: once, local time ('2026-12-01 06:00').")  # fmt: skip
 @click.option("--schedule", "exec_schedule", default=None, help="execSchedule: Quartz cron.")
 @click.option("--wait/--no-wait", default=True, help="Run now with a progress bar (default).")
 @reports_errors
@@ -100,8 +126,11 @@ def export_cmd(
         "emailSetting": email_setting,
         "clientId": client_id,
     }
-    job = service.submit(caller, company, job_name, payload, user_ref=on_behalf_of,
-                         exec_time=exec_time, exec_schedule=exec_schedule)  # fmt: skip
+    try:
+        job = service.submit(caller, company, job_name, payload, user_ref=on_behalf_of,
+                             exec_time=exec_time, exec_schedule=exec_schedule)  # fmt: skip
+    except IpsFault as fault:
+        raise _with_flag_names(fault) from None
     out.print(f"submitted {job_handle(job)}", markup=False)
     if job.state == JobState.SCHEDULED:
         out.print(f"scheduled: next run {job.next_fire} (run 'isrender jobs worker')", markup=False)
@@ -295,7 +324,7 @@ def jobs_worker(processes: int | None, concurrency: int | None, once: bool) -> N
     Start as many as you like, on as many machines as share the database and the data
     directory: work is claimed in the database with leases, so nothing runs twice, and the
     chunks of a worker that dies are taken back when their lease expires."""
-    settings = Settings.load()
+    settings = catalog_settings()
     service = _service(settings)
     if settings.broker_url:
         from isrender.jobs.celery_app import run_worker

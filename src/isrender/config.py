@@ -1,96 +1,95 @@
-"""Settings: ``isrender.toml`` (in the working directory, or ``ISRENDER_CONFIG``) and
-``ISRENDER_*`` environment variables, which win. Every command and the server read these.
+"""Settings: the ``[isrender]`` table of ``isrender.toml`` (in the working directory, or the file
+``ISRENDER_CONFIG`` names) and ``ISRENDER_<NAME>`` environment variables, which win. Every command
+and the server read these; ``isrender config show`` prints each effective value and its origin.
 
-```toml
-[isrender]
-data_dir = "/srv/isrender"            # catalog, originals and outputs (ISRENDER_DATA_DIR)
-database_url = "postgresql://..."     # default: SQLite in data_dir (ISRENDER_DATABASE_URL)
-macro_files = ["presets.toml"]        # server-wide macros (ISRENDER_MACRO_FILES, ":"-separated)
-strict_role_lists = false             # the reference's literal role lists (D-8)
-mail_transport = "log"                # or "smtp" (ISRENDER_MAIL_TRANSPORT)
-smtp_host = "localhost"               # ISRENDER_SMTP_HOST, ISRENDER_SMTP_PORT
-smtp_port = 25
-mail_from = "isrender@localhost"
-export_workers = 3                    # parallel conversions; 3 measured best on 2 cores
-render_slots = 4                      # concurrent renders in `isrender serve`; beyond: 503
-render_timeout = 30                   # seconds a render may take before the server answers 504
-expiration = 86400                    # Cache-Control max-age of image replies, seconds
-request_lock = false                  # attribute::RequestLock: require the &xxxx hash (§1.11)
-request_obfuscation = false           # attribute::RequestObfuscation: base64 modifier strings
-url_signing_key = ""                  # when set, every image URL needs &sig=<HMAC-SHA256>
-default_image = ""                    # attribute::DefaultImage: served for a missing asset
-default_expiration = 3600             # Cache-Control max-age of default-image replies
-soap_strict_namespaces = false        # SOAP: exportJob only in 2012-02-14 and later namespaces
-secret_key = ""                       # signs tokens and links; generated into data_dir when empty
-broker_url = ""                       # redis://host:6379/0: jobs on Celery (ISRENDER_BROKER_URL)
-job_lease_seconds = 30                # a claimed chunk is taken back this long after its last beat
-job_chunk_size = 4                    # entries a worker claims at once
-reveal_unknown_users = false          # true: unknown users get 10002 as the reference (enumerable)
-login_failures_per_account = 5        # failed logins per account within the window -> lockout
-login_failures_per_address = 20       # failed logins per client address within the window
-login_failure_window = 300            # seconds failed logins are counted over
-login_lockout_seconds = 60            # how long a throttled account or address waits
-max_query_length = 8192               # bytes of an image URL's query string; longer: 414
-```
+Each field keeps the one-line form ``name: type = default  # comment``: docs/settings.md is
+generated from these lines (``isrender config reference``) and a test fails when the two drift.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-import math
 import os
 import tomllib
+import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from isrender.errors import IsRenderError
+from pydantic import ValidationError, ValidationInfo, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+from pydantic_settings.sources.utils import parse_env_vars
 
-__all__ = ["ConfigError", "Settings"]
+from isrender.errors import ConfigError
+
+__all__ = ["ConfigError", "Origin", "Settings", "load_with_origins"]
 
 log = logging.getLogger("isrender.config")
 
+Origin = Literal["default", "file", "env"]
+PathList = Annotated[tuple[Path, ...], NoDecode]  # NoDecode: the env form is ":"-separated text
 
-class ConfigError(IsRenderError):
-    http_status = 500
 
+class Settings(BaseSettings):
+    """Every setting of isrender (docs/settings.md is generated from the lines below)."""
 
-@dataclass(frozen=True)
-class Settings:
-    data_dir: Path = Path("isrender-data")
-    database_url: str = ""
-    macro_files: tuple[Path, ...] = ()
-    strict_role_lists: bool = False
-    mail_transport: str = "log"
-    smtp_host: str = "localhost"
-    smtp_port: int = 25
-    mail_from: str = "isrender@localhost"
+    model_config = SettingsConfigDict(
+        env_prefix="ISRENDER_", frozen=True, extra="ignore", allow_inf_nan=False,
+        env_ignore_empty=True,
+    )  # fmt: skip
+
+    data_dir: Path = Path("isrender-data")  # catalog, originals, outputs; relative to its file
+    database_url: str = ""  # empty: SQLite in data_dir; or postgresql+psycopg://user:pw@host/db
+    macro_files: PathList = ()  # server-wide macro files (.toml or .tsv); ":"-separated in the env
+    strict_role_lists: bool = False  # the reference's literal role lists (D-8)
+    mail_transport: str = "log"  # "log" writes job mails to the log; "smtp" sends them
+    smtp_host: str = "localhost"  # SMTP server for mail_transport = "smtp"
+    smtp_port: int = 25  # SMTP port
+    mail_from: str = "isrender@localhost"  # sender address of job mails
     retention_days: float = 7.0  # outputs of finished jobs are deleted after this (logs stay)
     export_layout: str = "folders"  # "flat" drops folder paths from output names (§2.8.8)
-    validate_handles_at_submit: bool = False  # strict mode of §2.8.3
-    render_slots: int = 4
-    render_timeout: float = 30.0
-    expiration: int = 86400
-    request_lock: bool = False
-    request_obfuscation: bool = False
-    url_signing_key: str = ""
-    default_image: str = ""
-    default_expiration: int = 3600
-    soap_strict_namespaces: bool = False
-    export_workers: int = 3  # measured on 2 cores: 1 -> 0.85x, 2 -> 1.56x, 3 -> 1.66x, 4 -> 1.66x
-    secret_key: str = ""  # empty: generated once into data_dir/secret_key (see server/tokens.py)
-    broker_url: str = ""  # empty: the local backend (worker processes claim from the database)
-    job_lease_seconds: float = 30.0
-    job_chunk_size: int = 4
-    reveal_unknown_users: bool = False  # D: unknown users answer 10001 like a wrong password
-    login_failures_per_account: int = 5
-    login_failures_per_address: int = 20
-    login_failure_window: float = 300.0
-    login_lockout_seconds: float = 60.0
-    max_query_length: int = 8192
+    validate_handles_at_submit: bool = False  # §2.8.3 strict mode: unknown handles fail the submit
+    render_slots: int = 4  # concurrent renders in `isrender serve`; beyond them: 503
+    render_timeout: float = 30.0  # seconds a render may take before the server answers 504
+    expiration: int = 86400  # Cache-Control max-age of image replies, seconds
+    request_lock: bool = False  # attribute::RequestLock: require the &xxxx hash (§1.11)
+    request_obfuscation: bool = False  # attribute::RequestObfuscation: base64 modifier strings
+    url_signing_key: str = ""  # when set, every image URL needs &sig=<HMAC-SHA256>
+    default_image: str = ""  # attribute::DefaultImage: served for a missing asset
+    default_expiration: int = 3600  # Cache-Control max-age of default-image replies, seconds
+    soap_strict_namespaces: bool = False  # SOAP: exportJob only in 2012-02-14 and later namespaces
+    export_workers: int = 3  # parallel conversions; on 2 cores 1->0.85x 2->1.56x 3->1.66x 4->1.66x
+    secret_key: str = ""  # signs tokens and links; empty: generated once into data_dir/secret_key
+    broker_url: str = ""  # redis://host:6379/0 runs jobs on Celery; empty: the database backend
+    job_lease_seconds: float = 30.0  # a claimed chunk is taken back this long after its last beat
+    job_chunk_size: int = 4  # export entries a worker claims at once
+    reveal_unknown_users: bool = False  # true: unknown users get 10002 as in the reference
+    login_failures_per_account: int = 5  # failed logins per account within the window -> lockout
+    login_failures_per_address: int = 20  # failed logins per client address within the window
+    login_failure_window: float = 300.0  # seconds failed logins are counted over
+    login_lockout_seconds: float = 60.0  # how long a throttled account or address waits
+    max_query_length: int = 8192  # bytes of an image URL's query string; longer: 414
+    default_pix: str = "400,400"  # companies' DefaultPix: size with no wid/hei/scl (0,0: none)
+    max_pix: str = "2000,2000"  # companies' MaxPix: larger replies are refused (0,0: no limit)
+    jpeg_quality: str = "80,0"  # companies' JpegQuality: the qlt= default (quality,chroma)
+    bkg_color: str = "ffffff"  # companies' BkgColor: the bgc= default
+    res_mode: str = "sharp2"  # companies' ResMode: bilin, bicub, sharp2 or bisharp
+    resolution: float = 100.0  # companies' Resolution: the object resolution for res=
+    catalog_poll_interval: float = 0.5  # seconds a server trusts its cached catalog lookups
+    result_cache_mb: int = 512  # rendered replies kept on disk (LRU); 0 turns the result cache off
+    result_cache_dir: str = ""  # where the result cache lives; empty: data_dir/cache
+    render_queue: int = 16  # renders that may wait for a slot; beyond slots + queue: 503 at once
+    render_queue_timeout: float = 2.0  # seconds a queued render waits for a slot before 503
+    render_memory_mb: int = 192  # estimated decode memory of running renders, per process
+    font_map: Path | None = None  # TOML font map added to the shipped one (README: Fonts)
 
     @property
     def database(self) -> str:
@@ -100,82 +99,141 @@ class Settings:
     def originals_dir(self) -> Path:
         return self.data_dir / "originals"
 
+    @field_validator("macro_files", mode="before")
+    @classmethod
+    def _split_path_list(cls, value: object) -> object:
+        """The environment's form: ``a.toml:b.tsv`` (os.pathsep-separated)."""
+        if isinstance(value, str):
+            return tuple(part for part in value.split(os.pathsep) if part)
+        return value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_as_number(cls, value: object, info: ValidationInfo) -> object:
+        """pydantic's lax mode reads true as 1; a TOML ``render_timeout = true`` is a mistake."""
+        numeric = cls.model_fields[str(info.field_name)].annotation in (int, float)
+        if numeric and isinstance(value, bool):
+            raise ValueError("a boolean is not a number")
+        return value
+
+    @field_validator("export_workers", "render_slots", "job_chunk_size", mode="after")
+    @classmethod
+    def _at_least_one(cls, value: int) -> int:
+        return max(1, value)  # pools need a worker
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """``Settings(...)`` uses its arguments only (tests stay hermetic); ``load`` reads the
+        file and the environment through the same pydantic-settings sources, explicitly."""
+        return (init_settings,)
+
     @classmethod
     def load(
         cls, path: str | Path | None = None, environ: Mapping[str, str] | None = None
     ) -> Settings:
-        env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
-        config = Path(path or env.get("ISRENDER_CONFIG", "isrender.toml"))
-        if config.is_file():
-            try:
-                values.update(tomllib.loads(config.read_text("utf-8")).get("isrender", {}))
-            except tomllib.TOMLDecodeError as exc:
-                raise ConfigError(f"{config.name} is not valid TOML: {exc}") from None
-        for key in _field_types():
-            if f"ISRENDER_{key.upper()}" in env:
-                values[key] = env[f"ISRENDER_{key.upper()}"]
-        return cls._from(values, config.parent if config.is_file() else Path.cwd())
-
-    @classmethod
-    def _from(cls, values: dict[str, object], base: Path) -> Settings:
-        """Typed settings: each key converted to its field's type, or ConfigError naming the
-        key and the type; unknown keys are logged as a warning and ignored."""
-        types = _field_types()
-        for key in sorted(set(values) - set(types)):
-            log.warning("isrender.toml: unknown setting %r ignored (see the README)", key)
-        typed: dict[str, Any] = {
-            key: _typed(key, value, types[key]) for key, value in values.items() if key in types
-        }
-        typed["data_dir"] = base / typed.get("data_dir", Path("isrender-data"))
-        typed["macro_files"] = tuple(base / f for f in typed.get("macro_files", ()))
-        for key in _AT_LEAST_ONE:
-            if key in typed:
-                typed[key] = max(1, typed[key])
-        return cls(**typed)
+        return load_with_origins(path, environ)[0]
 
 
-_AT_LEAST_ONE = ("export_workers", "render_slots", "job_chunk_size")  # pools need a worker
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
-_TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
-               Path: "a path", tuple: "a list of paths"}  # fmt: skip
+class _Environment(EnvSettingsSource):
+    """``ISRENDER_*`` variables of a given mapping (os.environ unless a test passes one)."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(Settings)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(self._environ, False, True, None)
 
 
-@functools.cache
-def _field_types() -> dict[str, type]:
-    """Each setting's type, from the Settings dataclass itself (one table: its fields)."""
-    hints = typing.get_type_hints(Settings)
-    return {f.name: typing.get_origin(hints[f.name]) or hints[f.name] for f in fields(Settings)}
+def config_path(path: str | Path | None, environ: Mapping[str, str]) -> Path:
+    """The file ``load`` reads: ``path``, else ISRENDER_CONFIG, else ./isrender.toml."""
+    return Path(path or environ.get("ISRENDER_CONFIG") or "isrender.toml")
 
 
-def _typed(key: str, value: object, kind: type) -> object:
-    """``value`` (TOML, or an ISRENDER_* string) as ``kind``; ConfigError when it is not one."""
-    text = value.strip() if isinstance(value, str) else None
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-        if text is not None and text.lower() in _TRUE + _FALSE:
-            return text.lower() in _TRUE
-    elif kind is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if text is not None and len(text) <= 20 and text.lstrip("+-").isdigit():
-            return int(text)
-    elif kind is float:
-        number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-        if text is not None and len(text) <= 40:
-            try:
-                number = float(text)
-            except ValueError:
-                number = None
-        if number is not None and math.isfinite(number):
-            return float(number)
-    elif kind is str or kind is Path:
-        if isinstance(value, str):
-            return value if kind is str else Path(value)
-    elif kind is tuple:  # macro_files: a TOML list, or os.pathsep-separated text
-        if text is not None:
-            return tuple(Path(f) for f in text.split(os.pathsep) if f)
-        if isinstance(value, list) and all(isinstance(f, str) for f in value):
-            return tuple(Path(f) for f in value)
-    raise ConfigError(f"setting {key!r} must be {_TYPE_NAMES[kind]}, not {value!r}")
+def load_with_origins(
+    path: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[Settings, dict[str, Origin]]:
+    """The effective settings and, for each field, where its value came from."""
+    env = os.environ if environ is None else environ
+    config = config_path(path, env)
+    from_file = _file_values(config)
+    from_env = _Environment(env)()
+    origins: dict[str, Origin] = {name: "default" for name in Settings.model_fields}
+    origins.update({name: "file" for name in from_file})
+    origins.update({name: "env" for name in from_env})
+    file_base = config.resolve().parent
+    values = {**from_file, **from_env}
+    settings = _validated(values, origins, config.name)
+    return _with_paths_resolved(settings, origins, file_base), origins
+
+
+def _file_values(config: Path) -> dict[str, Any]:
+    """The ``[isrender]`` table (absent file or table: nothing); unknown keys: a warning."""
+    if not config.is_file():
+        return {}
+    try:
+        values = dict(TomlConfigSettingsSource(Settings, config, ("isrender",))())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config.name} is not valid TOML: {exc}") from None
+    except KeyError:  # no [isrender] table
+        log.warning("%s has no [isrender] table: its settings are ignored", config)
+        return {}
+    for key in sorted(set(values) - set(Settings.model_fields)):
+        log.warning("%s: unknown setting %r ignored (see docs/settings.md)", config.name, key)
+        del values[key]
+    return values
+
+
+_TYPE_NAMES: dict[type, str] = {bool: "true or false", int: "an integer", float: "a number",
+               str: "a string", Path: "a path"}  # fmt: skip
+
+
+def _base_type(name: str) -> object:
+    """A field's type without ``| None`` (an optional path is a path that may be unset)."""
+    annotation = Settings.model_fields[name].annotation
+    members = [t for t in typing.get_args(annotation) if t is not type(None)]
+    optional = typing.get_origin(annotation) in (types.UnionType, typing.Union)
+    return members[0] if optional and len(members) == 1 else annotation
+
+
+def expected_type(name: str) -> str:
+    """How the settings reference and errors name a field's type."""
+    kind = _base_type(name)
+    known = isinstance(kind, type) and kind in _TYPE_NAMES
+    return _TYPE_NAMES[kind] if known else "a list of paths"  # type: ignore[index]
+
+
+def _validated(values: dict[str, Any], origins: Mapping[str, Origin], file: str) -> Settings:
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0])
+        where = "ISRENDER_" + name.upper() if origins.get(name) == "env" else file
+        raise ConfigError(
+            f"setting {name!r} must be {expected_type(name)}, not {values[name]!r} (in {where})"
+        ) from None
+
+
+def _with_paths_resolved(
+    settings: Settings, origins: Mapping[str, Origin], file_base: Path
+) -> Settings:
+    """File paths are relative to the config file's folder, the others to the working one."""
+
+    def resolved(name: str, value: Any) -> Any:
+        base = file_base if origins[name] == "file" else Path.cwd()
+        if isinstance(value, tuple):
+            return tuple(base / path for path in value)
+        return base / value if isinstance(value, Path) else value
+
+    paths = [n for n in Settings.model_fields if _base_type(n) in (Path, tuple[Path, ...])]
+    return settings.model_copy(
+        update={name: resolved(name, getattr(settings, name)) for name in paths}
+    )
