@@ -10,9 +10,19 @@ from typing import Any
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    from benchmarks import test_export, test_macros, test_parse_bind, test_render, test_server
+    from benchmarks import (
+        test_cli_startup,
+        test_export,
+        test_job_backends,
+        test_macros,
+        test_parse_bind,
+        test_render,
+        test_server,
+        test_server_peers,
+    )
 
-    reports = (test_parse_bind, test_macros, test_render, test_export, test_server)
+    reports = (test_cli_startup, test_parse_bind, test_macros, test_render, test_export,
+               test_job_backends, test_server, test_server_peers)  # fmt: skip
     for line in (module.report() for module in reports):
         if line:
             terminalreporter.write_line(line)

@@ -40,8 +40,9 @@ def running(app: FastAPI) -> Iterator[str]:
 
 
 @contextmanager
-def serving_process(data_dir: str, **environ: str) -> Iterator[str]:
-    """Yield the base URL of ``isrender serve`` in its own process (its own GIL, as deployed)."""
+def serving_process(data_dir: str, workers: int = 1, **environ: str) -> Iterator[str]:
+    """Yield the base URL of ``isrender serve`` in its own process (its own GIL, as deployed);
+    ``workers`` > 1: that many server processes on the port (``--workers``)."""
     import os
     import subprocess
     import sys
@@ -51,7 +52,8 @@ def serving_process(data_dir: str, **environ: str) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "ISRENDER_DATA_DIR": data_dir, **environ}
     main = "from isrender.cli import main; main()"
-    command = [sys.executable, "-c", main, "serve", "--port", str(port), "--log-level", "warning"]
+    command = [sys.executable, "-c", main, "serve", "--port", str(port), "--log-level", "warning",
+               "--workers", str(workers)]  # fmt: skip
     process = subprocess.Popen(command, env=env)
     url = f"http://127.0.0.1:{port}"
     try:

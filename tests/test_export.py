@@ -387,9 +387,7 @@ def test_x68_locale_is_recorded_and_english_is_the_fallback(
 
 
 def _service_with(fx: Fixture, **settings: object) -> JobService:
-    from dataclasses import replace
-
-    catalog = type(fx.catalog)(replace(fx.catalog.settings, **settings))
+    catalog = type(fx.catalog)(fx.catalog.settings.model_copy(update=dict(**settings)))
     return JobService(catalog, LogTransport())
 
 

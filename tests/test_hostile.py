@@ -77,7 +77,7 @@ NINES = "9" * 5000
         ("res=1e300", 400, "res=1e+300"),
         ("rect=0,0,100,100,1e300", 400, "rect= scale"),
         ("crop=0,0,1,1&scl=1e-300", 400, "scl=1e-300"),
-        ("dpr=on,1e300", 400, "dpr ratio"),
+        # dpr=on,1e300 is no crash number on the server any more: MaxPix caps the dpr ratio
     ],
 )
 def test_crash_numbers_answer_400(ips_server: str, query: str, status: int, named: str) -> None:
@@ -110,7 +110,8 @@ def raw_get(url: str, target: bytes) -> bytes:
 
 def test_crash_megabyte_query_string_gets_an_answer(fx: Fixture) -> None:
     """1 MB: past uvicorn's 16 KiB request-head limit, uvicorn itself answers 400; 9 KB: ours."""
-    with serving_process(str(fx.catalog.settings.data_dir)) as url:
+    data, database = str(fx.catalog.settings.data_dir), fx.catalog.settings.database_url
+    with serving_process(data, ISRENDER_DATABASE_URL=database) as url:  # its own catalog
         huge = raw_get(url, b"/is/image/Acme/shoe?" + b"a" * 1_000_000)
         assert huge.split(b"\r\n")[0] in (b"HTTP/1.1 400 Bad Request", b"HTTP/1.1 414 URI Too Long")
         ours = raw_get(url, b"/is/image/Acme/shoe?" + b"a" * 9000)
@@ -209,6 +210,7 @@ def cli_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fx: Fixture) ->
     monkeypatch.setenv("ISRENDER_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("ISRENDER_PASSWORD", raising=False)
     monkeypatch.chdir(tmp_path)
+    assert run_cli("catalog", "init")[0] == 0  # only `catalog init` creates a catalog
     assert run_cli("company", "add", "Acme")[0] == 0
     assert run_cli("user", "add", "e@acme.example", "--password", "pw", "--company", "Acme")[0] == 0
     photo = fx.catalog.settings.data_dir / "incoming" / "oldshot.jpg"

@@ -95,9 +95,9 @@ def worker(catalog: Catalog, *args: str, broker: str = "") -> Iterator[subproces
 def submit(catalog: Catalog, broker: str = "", **when: object) -> Job:
     service = JobService(catalog, LogTransport(), backend=None) if not broker else None
     if broker:
-        from dataclasses import replace
-
-        service = JobService(Catalog(replace(catalog.settings, broker_url=broker)), LogTransport())
+        service = JobService(
+            Catalog(catalog.settings.model_copy(update=dict(broker_url=broker))), LogTransport()
+        )
     assert service is not None
     editor = catalog.user("editor@acme.example")
     handles = [f"a|{n}" for n in range(1, ASSETS + 1)]

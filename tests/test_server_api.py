@@ -81,11 +81,9 @@ def test_submit_poll_and_download_the_zip(base: str, fx: Fixture):
 
 
 def test_expired_download_link_answers_410(fx: Fixture):
-    from dataclasses import replace
-
     from isrender.server.tokens import Signer
 
-    settings = replace(fx.catalog.settings, secret_key="shared-key")
+    settings = fx.catalog.settings.model_copy(update=dict(secret_key="shared-key"))
     expired, _ = Signer("shared-key").issue("output:1:products/x.tiff", -1)
     with running(create_app(settings, fx.catalog)) as url:
         reply = httpx.get(f"{url}{API}/downloads/{expired}")

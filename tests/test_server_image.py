@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -133,7 +132,7 @@ def test_req_props_exists_resolve_imageprops(base: str, data: tuple[Settings, Pa
 
 @pytest.fixture(scope="module")
 def locked(data: tuple[Settings, Path]) -> Iterator[str]:
-    settings = replace(data[0], request_lock=True, url_signing_key="k3y")
+    settings = data[0].model_copy(update={"request_lock": True, "url_signing_key": "k3y"})
     with running(create_app(settings)) as url:
         yield url
 
@@ -160,7 +159,9 @@ def test_bounded_load_answers_503_past_the_bound_and_nothing_else_fails(
     503 with Retry-After; some are each."""
     import asyncio
 
-    settings = replace(data[0], render_slots=2)
+    settings = data[0].model_copy(
+        update={"render_slots": 2, "render_queue": 0, "result_cache_mb": 0}  # renders, no queue
+    )
     url_path = f"/is/image/Acme/{stem(data)}?wid=600&fmt=jpeg&.n="
     expected = isrender.render(data[1], "wid=600&fmt=jpeg").data
 
@@ -183,7 +184,7 @@ def test_bounded_load_answers_503_past_the_bound_and_nothing_else_fails(
 
 
 def test_a_render_past_the_timeout_answers_504(data: tuple[Settings, Path]):
-    settings = replace(data[0], render_timeout=0.001)
+    settings = data[0].model_copy(update=dict(render_timeout=0.001))
     with running(create_app(settings)) as url:
         reply = httpx.get(f"{url}/is/image/Acme/{stem(data)}?wid=900&op_blur=20")
     assert reply.status_code == 504 and "longer than" in reply.text
@@ -201,7 +202,7 @@ def test_isrender_serve_serves_the_data_dir_from_the_environment(data: tuple[Set
 
 
 def test_obfuscated_locked_request_e213(data: tuple[Settings, Path]):
-    settings = replace(data[0], request_lock=True, request_obfuscation=True)
+    settings = data[0].model_copy(update=dict(request_lock=True, request_obfuscation=True))
     path = f"/is/image/Acme/{stem(data)}"
     with running(create_app(settings)) as url:
         good = httpx.get(f"{url}{path}?d2lkPTIwMCZmbXQ9cG5nJjU5ZDI=")
@@ -220,7 +221,7 @@ def test_default_image_replaces_a_missing_asset(base: str, data: tuple[Settings,
     assert reply.headers["x-isrender-default-image"] == "grad"
     gone = httpx.get(f"{base}/is/image/Acme/nothing?defaultImage=alsonothing&wid=50")
     assert gone.status_code == 404 and "default image 'alsonothing' is missing" in gone.text
-    settings = replace(data[0], default_image="products/grad")
+    settings = data[0].model_copy(update=dict(default_image="products/grad"))
     with running(create_app(settings)) as url:
         configured = httpx.get(f"{url}/is/image/Acme/nothing?wid=50&fmt=png")
         disabled = httpx.get(f"{url}/is/image/Acme/nothing?defaultImage=&wid=50")

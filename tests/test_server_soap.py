@@ -3,7 +3,6 @@ SOAP client's submit / job-log round trip."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from xml.etree import ElementTree as ET
 
 import httpx
@@ -80,7 +79,7 @@ def test_x63_old_namespace_accepted_unless_strict(base: str, fx: Fixture):
     reply = post(base, envelope(submit_body(fx, old), auth_header()))
     assert reply.status_code == 200, reply.text
     assert f'xmlns="{old}"' in reply.text  # answered in the request's namespace
-    strict = replace(fx.catalog.settings, soap_strict_namespaces=True)
+    strict = fx.catalog.settings.model_copy(update=dict(soap_strict_namespaces=True))
     with running(create_app(strict, fx.catalog)) as url:
         refused = post(url, envelope(submit_body(fx, old), auth_header()))
     assert refused.status_code == 500 and fault(refused)[0] == 30003

@@ -16,7 +16,7 @@ from isrender.catalog import Catalog, Role, asset_handle, company_handle, export
 from isrender.catalog.handles import format_handle, user_handle
 from isrender.catalog.names import check_folder_path
 from isrender.catalog.service import OVERWRITE_MODES
-from isrender.cli_support import out, reports_errors
+from isrender.cli_support import catalog_settings, out, reports_errors
 from isrender.config import Settings
 from isrender.errors import IsRenderError, ModifierError, PasswordRequired
 
@@ -42,7 +42,8 @@ def password_for(email: str, password: str | None, *, confirm: bool = False) -> 
 
 
 def _catalog() -> Catalog:
-    return Catalog(Settings.load())
+    """The existing catalog; none: CatalogMissing (only ``catalog init`` creates one)."""
+    return Catalog(catalog_settings())
 
 
 def _company_id(catalog: Catalog, ref: str) -> int:
@@ -60,7 +61,7 @@ def init_cmd() -> None:
     """Create the data directory and the catalog database (safe to run again)."""
     from isrender.migrations import head_revision
 
-    catalog = _catalog()
+    catalog = Catalog(Settings.load())
     out.print(f"catalog ready in {catalog.settings.data_dir} (schema {head_revision()})",
               markup=False)  # fmt: skip
 
@@ -99,16 +100,66 @@ def company_add(name: str, root_path: str | None) -> None:
     out.print(f"{company_handle(company.id)}  {company.name}  root {company.root_path}")
 
 
+def _attribute_options(command: F) -> F:
+    """One option per catalog attribute (attributes.py ATTRIBUTES: the one table)."""
+    from isrender.attributes import ATTRIBUTES
+
+    for spec in reversed(ATTRIBUTES):
+        flag = "--" + spec.setting.replace("_", "-")
+        command = click.option(flag, spec.setting, default=None, metavar="VALUE",
+                               help=f"{spec.name}: {spec.form}.")(command)  # fmt: skip
+    return command
+
+
 @company_group.command("set")
 @click.argument("company")
-@click.option("--overwrite-mode", required=True, type=click.Choice(list(OVERWRITE_MODES)),
+@click.option("--overwrite-mode", type=click.Choice(list(OVERWRITE_MODES)),
               help="How uploads replace existing assets.")  # fmt: skip
+@_attribute_options
+@click.option("--reset", "resets", multiple=True, metavar="ATTRIBUTE",
+              help="Back to the server-wide setting (e.g. --reset MaxPix); repeat.")  # fmt: skip
 @reports_errors
-def company_set(company: str, overwrite_mode: str) -> None:
-    """Company settings (overwriteMode)."""
+def company_set(company: str, overwrite_mode: str | None, resets: tuple[str, ...],
+                **values: str | None) -> None:  # fmt: skip
+    """Company settings (overwriteMode) and catalog attributes (spec §4.2) the image server
+    applies to the company's URLs; unset attributes follow the server-wide settings."""
+    from isrender.attributes import ATTRIBUTES
+    from isrender.catalog.attribute_store import set_company_attributes
+
+    changes: dict[str, str | None] = {name: None for name in resets}
+    changes.update({s.name: values[s.setting] for s in ATTRIBUTES if values[s.setting] is not None})
+    if overwrite_mode is None and not changes:
+        raise click.UsageError("nothing to set: give --overwrite-mode, an attribute or --reset")
     catalog = _catalog()
-    catalog.set_overwrite_mode(_company_id(catalog, company), overwrite_mode)
-    out.print(f"{company}: overwriteMode {overwrite_mode}", markup=False)
+    company_id = _company_id(catalog, company)
+    if changes:
+        set_company_attributes(catalog, company_id, changes)
+        _print_attributes(catalog, company_id)
+    if overwrite_mode is not None:
+        catalog.set_overwrite_mode(company_id, overwrite_mode)
+        out.print(f"{company}: overwriteMode {overwrite_mode}", markup=False)
+
+
+@company_group.command("show")
+@click.argument("company")
+@reports_errors
+def company_show(company: str) -> None:
+    """The company's catalog attributes: its own, or the server-wide setting's (marked)."""
+    catalog = _catalog()
+    row = catalog.require_company(company)
+    out.print(f"{company_handle(row.id)}  {row.name}  root {row.root_path}  "
+              f"overwriteMode {row.overwrite_mode}", markup=False)  # fmt: skip
+    _print_attributes(catalog, row.id)
+
+
+def _print_attributes(catalog: Catalog, company_id: int) -> None:
+    from isrender.attributes import effective_texts
+    from isrender.catalog.attribute_store import company_attributes
+
+    own = company_attributes(catalog, company_id)
+    for name, text in effective_texts(own, catalog.settings).items():
+        origin = "" if name in own else "  (server setting)"
+        out.print(f"{name}={text}{origin}", markup=False)
 
 
 @click.group("user")
@@ -148,7 +199,11 @@ def user_add(email: str, password: str | None, password_stdin: bool, role: str,
 @reports_errors
 def upload_cmd(paths: tuple[Path, ...], company: str, email: str, password: str | None,
                folder: str, no_overwrite: bool) -> None:  # fmt: skip
-    """Upload files and directories (sub-folders kept) as assets, in one upload job."""
+    """Upload files and directories (sub-folders kept) as assets, in one upload job.
+
+    Files land in --folder (photos/shoe.jpg -> FOLDER/shoe); a directory keeps its own name
+    beneath it, as cp -r does (photos/ -> FOLDER/photos/shoe): pass photos/*.jpg for the
+    files alone."""
     from isrender.jobs import JobService, job_handle
 
     check_folder_path(folder)
@@ -240,17 +295,16 @@ def assets_render(asset: str, modifiers: str, company: str, output: Path, strict
     """Render a catalog ASSET (name, folder/name or handle) exactly as
     /is/image/COMPANY/ASSET?MODIFIERS serves it: presets, Modifier/PostModifier, default image."""
     from isrender.catalog.images import CatalogImages
-    from isrender.service import ImageService
 
-    settings = Settings.load()
-    images = CatalogImages(Catalog(settings), ImageService(), settings.default_image)
+    images = CatalogImages(Catalog(catalog_settings()))
     prepared = images.prepare(company, asset, modifiers, strict=strict)
     for warning in prepared.ignored:
         out.print(f"ignored: {warning}", markup=False)
+    service = images.service_for(prepared)  # the company's attributes (DefaultPix, ...)
     if prepared.req.type != "img":
-        out.print(images.service.reply(prepared).body, markup=False)
+        out.print(service.reply(prepared).body, markup=False)
         return
-    result = images.service.render(prepared)
+    result = service.render(prepared)
     output.write_bytes(result.data)
     out.print(f"wrote {output}: {result.width}x{result.height} {result.media_type}, "
               f"{len(result.data):,} bytes", markup=False)  # fmt: skip

@@ -18,9 +18,14 @@ from dataclasses import dataclass
 
 __all__ = [
     "BenchSetupError",
+    "CatalogMissing",
+    "ConfigError",
     "ConstraintError",
     "CorruptSourceError",
+    "FontMapError",
+    "FontNotFoundError",
     "IdempotencyKeyBusy",
+    "InvalidAttributeError",
     "InvalidEncodingError",
     "InvalidNameError",
     "InvalidValueError",
@@ -36,8 +41,10 @@ __all__ = [
     "ModifierSyntaxError",
     "OutputLimitError",
     "PasswordRequired",
+    "PathSyntaxError",
     "QueryTooLongError",
     "RenderError",
+    "RtfSyntaxError",
     "ServiceUnavailable",
     "SourceFormatError",
     "SourceNotFoundError",
@@ -256,6 +263,20 @@ class LimitExceededError(ModifierError):
     kind = "limit exceeded"
 
 
+class RtfSyntaxError(ModifierError):
+    """Text of a ``text=``/``textPs=`` layer that is not readable RTF (unbalanced braces, a
+    bad escape, an unknown control word in strict mode); ``at`` points into the text."""
+
+    kind = "invalid text"
+
+
+class PathSyntaxError(ModifierError):
+    """A path definition (§5.11: ``clipPath=``, ``textPath=``, ...) that does not parse;
+    ``at`` points at the offending character of the path."""
+
+    kind = "invalid path"
+
+
 class RenderError(IsRenderError):
     """Rendering could not produce the image; subclasses say why. Messages are public: they
     name the problem, never a server path."""
@@ -300,6 +321,37 @@ class UnsupportedFeatureError(RenderError):
     IS-compatible surface; a 5xx would tell clients and CDNs the server is failing)."""
 
     http_status = 403
+
+
+class ConfigError(IsRenderError):
+    """A setting that cannot be used: wrong type (the message names the key and the type),
+    invalid TOML, or an unusable secret key file. The operator's problem, not a client's."""
+
+    http_status = 500
+
+
+class FontNotFoundError(RenderError):
+    """Text names a font the font map does not know (§7.2; strict mode: lenient mode falls
+    back to the default font with a warning). The message names the font, never a file."""
+
+    http_status = 422
+
+
+class FontMapError(ConfigError):
+    """The ``font_map`` file cannot be used: not TOML, a wrong shape, a missing font file."""
+
+
+class CatalogMissing(IsRenderError):
+    """A command needs a catalog and the data directory has none; the message names the folder
+    it looked in and how to create one, so nothing is created silently in the wrong place."""
+
+    http_status = 500
+
+    def __init__(self, data_dir: str) -> None:
+        super().__init__(
+            f"no catalog in {data_dir}: create one with 'isrender catalog init', or point "
+            "ISRENDER_DATA_DIR (or data_dir in isrender.toml) at an existing one"
+        )
 
 
 class BenchSetupError(IsRenderError):
@@ -390,6 +442,16 @@ class InvalidNameError(IpsFault):
         super().__init__(30001, f"{kind} name {shown!r}: {why}")
 
 
+class InvalidAttributeError(IpsFault):
+    """A catalog attribute value (DefaultPix, MaxPix, JpegQuality, ..., attributes.py) that does
+    not read: 30001 naming the attribute and the form it takes."""
+
+    def __init__(self, name: str, value: str, form: str) -> None:
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        super().__init__(30001, f"attribute {name}={shown!r}: expected {form}")
+        self.name = name
+
+
 class LoginThrottled(IpsFault):
     """Too many failed logins for the account or the client address: the authentication
     fault 10001, HTTP 429 and ``retry_after`` seconds (catalog/throttle.py)."""
@@ -421,3 +483,17 @@ class ServiceUnavailable(IsRenderError):
     @property
     def public_message(self) -> str:
         return f"the {self.part} is unavailable; try again later"
+
+
+class RenderBusy(IsRenderError):
+    """Every render slot and queue place is taken (or the queue wait ran out): HTTP 503 with
+    ``Retry-After`` (server/gate.py), so a CDN or client backs off instead of piling on."""
+
+    http_status = 503
+    retry_after = 1
+
+
+class RenderTimeout(IsRenderError):
+    """A render ran past ``render_timeout``: libvips was stopped, HTTP 504."""
+
+    http_status = 504

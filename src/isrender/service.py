@@ -27,7 +27,7 @@ from isrender.macros import MacroRegistry, expand
 from isrender.request import ImageRequest, bind
 
 if TYPE_CHECKING:
-    from isrender.renderer import RenderResult
+    from isrender.renderer import RenderJob, RenderResult
 
 __all__ = [
     "ANSWERED",
@@ -132,6 +132,13 @@ class ImageService:
     def render(self, prepared: PreparedRequest) -> RenderResult:
         """The image; raises SourceNotFoundError when the record has no original."""
         return self.render_bound(self._path(prepared), prepared.request)
+
+    def plan_render(self, prepared: PreparedRequest) -> RenderJob:
+        """The render planned (header read, limits checked), not run: the server admits it
+        by its memory estimate, then runs it with a deadline."""
+        from isrender.renderer import plan_render
+
+        return plan_render(self._path(prepared), prepared.request, self.attributes)
 
     def render_bound(self, path: Path, request: ImageRequest) -> RenderResult:
         """Render a request the caller composed and bound itself (ExportJob: §2.8.5's

@@ -2,83 +2,155 @@
 ``isrender assets render`` both use, so an asset URL and the CLI give the same bytes.
 
 Looks the object up (name, ``folder/name`` or handle; §1.1 forbids ``..``), applies the
-company's presets and server macro files, the asset's Modifier/PostModifier, and the default
-image of spec §7.3 (mode 0) when the asset is missing.
+company's presets and server macro files, the asset's Modifier/PostModifier, the company's
+catalog attributes (DefaultPix, MaxPix, ...: attributes.py) and the default image of spec §7.3
+(mode 0) when the asset is missing.
+
+Lookups (company, attributes, presets, asset) and prepared requests are cached per process
+and dropped when the catalog version moves (catalog/lookups.py: within
+``catalog_poll_interval`` of a change made anywhere). The source version in every ETag
+carries the company's render attributes, so changing them changes the ETags (and the keys of
+the result cache) of the company's replies.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from isrender.attributes import ServingAttributes, resolve
+from isrender.catalog.attribute_store import serving_attributes
+from isrender.catalog.lookups import CatalogLookups
 from isrender.catalog.service import Catalog
 from isrender.errors import SourceNotFoundError
 from isrender.language import Command, ModifierString, serialize
 from isrender.macros import MacroRegistry
 from isrender.service import ImageService, PreparedRequest, SourceRecord
 
-__all__ = ["CatalogImages"]
+__all__ = ["CatalogImages", "ServedCompany"]
 
 
-@dataclass
-class CatalogImages:
-    catalog: Catalog
+@dataclass(frozen=True)
+class ServedCompany:
+    """A company as the image server uses it: its attributes and the service rendering them."""
+
+    id: int
+    name: str
+    attributes: ServingAttributes
     service: ImageService
-    default_image: str = ""  # attribute::DefaultImage
+
+    @property
+    def scope(self) -> str:
+        return f"c|{self.id}"
+
+
+class CatalogImages:
+    def __init__(self, catalog: Catalog, poll_interval: float | None = None) -> None:
+        settings = catalog.settings
+        self.catalog = catalog
+        interval = settings.catalog_poll_interval if poll_interval is None else poll_interval
+        self.lookups = CatalogLookups(catalog, interval)
+        # the server-wide attributes (what a company that sets none gets); also checks them
+        self.service = ImageService(resolve({}, settings).render)
+
+    def company(self, company_ref: str) -> ServedCompany:
+        """The company by name or handle; SourceNotFoundError (404) when there is none."""
+        found = self.lookups.cached(("company", company_ref), lambda: self._company(company_ref))
+        if found is None:
+            raise SourceNotFoundError(f"unknown company {company_ref!r}")
+        return found
+
+    def peek(self, company_ref: str, asset_ref: str, modifiers: str) -> PreparedRequest | None:
+        """A prepared request from memory alone (no database, no parsing), or None."""
+        found = self.lookups.peek(("prepared", company_ref, asset_ref, modifiers, False))
+        return found if isinstance(found, PreparedRequest) else None
+
+    def peek_company(self, company_ref: str) -> ServedCompany | None:
+        """The company from memory alone, or None."""
+        found = self.lookups.peek(("company", company_ref))
+        return found if isinstance(found, ServedCompany) else None
+
+    def service_for(self, prepared: PreparedRequest) -> ImageService:
+        """The service that renders ``prepared`` with its company's attributes."""
+        scope = prepared.source.scope
+        return self.company(scope).service if scope else self.service
 
     def prepare(
         self, company_ref: str, asset_ref: str, modifiers: str, strict: bool = False
     ) -> PreparedRequest:
         """The request for ``company/asset?modifiers`` (asset by name, folder/name or handle);
         a missing asset gets the default image for req=img, SourceNotFoundError otherwise."""
-        record = self._record(company_ref, asset_ref)
-        macros = None
-        if record.scope is not None:
-            macros = self.catalog.macro_registry(int(record.scope.removeprefix("c|")))
-        prepared = self.service.prepare(record, modifiers, strict=strict, macros=macros)
+        key = ("prepared", company_ref, asset_ref, modifiers, strict)
+        return self.lookups.cached(
+            key, lambda: self._prepare(company_ref, asset_ref, modifiers, strict)
+        )
+
+    def _prepare(
+        self, company_ref: str, asset_ref: str, modifiers: str, strict: bool
+    ) -> PreparedRequest:
+        company = self.company(company_ref)
+        record = self._record(company, asset_ref)
+        macros = self._macros(company)
+        prepared = company.service.prepare(record, modifiers, strict=strict, macros=macros)
         if record.path is None and prepared.req.type == "img":
-            return self._default_image(company_ref, prepared, macros, strict)
+            return self._default_image(company, prepared, macros, strict)
         if record.path is None and prepared.req.type != "exists":
             raise SourceNotFoundError(f"unknown asset {company_ref}/{asset_ref}")
         return prepared
 
     def _default_image(
-        self, company_ref: str, missing: PreparedRequest, macros: MacroRegistry | None,
+        self, company: ServedCompany, missing: PreparedRequest, macros: MacroRegistry,
         strict: bool,
     ) -> PreparedRequest:  # fmt: skip
         """§7.3, DefaultImageMode=0: the default image replaces the whole request; only
         wid, hei, fmt and qlt of the original are kept. ``defaultImage=`` wins over the
-        ``default_image`` setting; an empty ``defaultImage=`` disables it."""
-        unknown = f"unknown asset {company_ref}/{missing.source.name}"
+        company's DefaultImage attribute; an empty ``defaultImage=`` disables it."""
+        unknown = f"unknown asset {company.name}/{missing.source.name}"
         globals_ = missing.request.globals
         name = globals_.value("defaultImage") if "defaultImage" in globals_ else None
-        name = self.default_image if name is None else str(name)
+        name = company.attributes.default_image if name is None else str(name)
         if not name:
             raise SourceNotFoundError(unknown)
-        record = self._record(company_ref, name)
+        record = self._record(company, name)
         if record.path is None:
             raise SourceNotFoundError(f"{unknown}, and its default image {name!r} is missing")
         kept = ModifierString(tuple(
             node for node in missing.flat.nodes
             if isinstance(node, Command) and node.key in ("wid", "hei", "fmt", "qlt")
         ))  # fmt: skip
-        prepared = self.service.prepare(record, serialize(kept), strict=strict, macros=macros)
+        prepared = company.service.prepare(record, serialize(kept), strict=strict, macros=macros)
         return replace(prepared, substitute_for=missing.source.name)
 
-    def _record(self, company_ref: str, asset_ref: str) -> SourceRecord:
+    def _company(self, company_ref: str) -> ServedCompany | None:
+        row = self.catalog.company(company_ref)
+        if row is None:
+            return None
+        attributes = serving_attributes(self.catalog, row.id)
+        return ServedCompany(row.id, row.name, attributes, ImageService(attributes.render))
+
+    def _macros(self, company: ServedCompany) -> MacroRegistry:
+        return self.lookups.cached(
+            ("macros", company.id), lambda: self.catalog.macro_registry(company.id)
+        )
+
+    def _record(self, company: ServedCompany, asset_ref: str) -> SourceRecord:
         """The asset's catalog record; an unknown one has no path (req=exists answers 0)."""
         if ".." in asset_ref.split("/"):
             raise SourceNotFoundError("'..' is not allowed in an object path (§1.1)")
-        company = self.catalog.company(company_ref)
-        if company is None:
-            raise SourceNotFoundError(f"unknown company {company_ref!r}")
+        return self.lookups.cached(
+            ("asset", company.id, asset_ref), lambda: self._load_record(company, asset_ref)
+        )
+
+    def _load_record(self, company: ServedCompany, asset_ref: str) -> SourceRecord:
         row = self.catalog.served_asset(company.id, asset_ref)
         if row is None:
-            return SourceRecord(asset_ref, None, "", f"c|{company.id}")
+            return SourceRecord(asset_ref, None, "", company.scope)
+        # the version (ETag basis) moves with the content and with the company's attributes
+        version = f"{row.sha256 or ''}.{company.attributes.render.fingerprint}"
         return SourceRecord(
             row.name,
             self.catalog.original_path(row),
-            row.sha256 or "",
-            f"c|{company.id}",
+            version,
+            company.scope,
             row.modifier,
             row.post_modifier,
         )

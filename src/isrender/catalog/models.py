@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["Asset", "Base", "Company", "Folder", "Group", "GroupMember", "IdempotencyKey",
-           "ImageFormat", "Membership", "Permission", "User"]  # fmt: skip
+__all__ = ["Asset", "Base", "CatalogVersion", "Company", "CompanyAttribute", "Folder", "Group",
+           "GroupMember", "IdempotencyKey", "ImageFormat", "Membership", "Permission",
+           "User"]  # fmt: skip
 
 
 class Base(DeclarativeBase):
@@ -23,6 +24,25 @@ class Company(Base):
     root_path: Mapped[str] = mapped_column(String(200))  # "Acme/"
     expires: Mapped[datetime | None]
     overwrite_mode: Mapped[str] = mapped_column(String(40), default="OverwriteFullName")
+
+
+class CompanyAttribute(Base):
+    """One catalog attribute a company sets (attributes.py ATTRIBUTES), in its IS text form;
+    an attribute with no row follows the server-wide setting."""
+
+    __tablename__ = "company_attributes"
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(2000))
+
+
+class CatalogVersion(Base):
+    """One row: a counter bumped by every transaction that writes companies, folders, assets,
+    presets or attributes (catalog/versioning.py), so servers can trust cached lookups."""
+
+    __tablename__ = "catalog_version"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int]
 
 
 class User(Base):

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Container, Iterator
+from collections.abc import Callable, Container, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,6 +40,7 @@ from isrender.catalog.names import check_file_name, check_folder_path, check_nam
 from isrender.catalog.roles import PORTAL, PermissionEntry, Role, can_read
 from isrender.catalog.storage import FileStore
 from isrender.catalog.throttle import LoginThrottle, ThrottleLimits
+from isrender.catalog.versioning import track_catalog_writes
 from isrender.config import Settings
 from isrender.errors import IpsFault, IsRenderError, ModifierError
 from isrender.language import parse
@@ -158,6 +159,10 @@ class Catalog:
         self.engine = database_engine(settings.database)
         _require_current_schema(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # servers' cached lookups follow every write: at once in this process, by polling the
+        # catalog version in the others
+        self.change_listeners: list[Callable[[], None]] = []
+        track_catalog_writes(self._sessions, self.change_listeners)
         self.files = FileStore(settings.originals_dir)
         self._base_macros: MacroRegistry | None = None
         self._base_stamp: tuple[int, ...] = ()

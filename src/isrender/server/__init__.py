@@ -17,7 +17,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy.exc import OperationalError
 
-from isrender.attributes import CatalogAttributes
 from isrender.catalog import Catalog
 from isrender.catalog.images import CatalogImages
 from isrender.config import Settings
@@ -29,11 +28,11 @@ from isrender.server.api_views import fault_response
 from isrender.server.apidocs import apidocs_router
 from isrender.server.image import ImageEndpoint
 from isrender.server.ops import MeasuredGate, Metrics, install_ops
+from isrender.server.result_cache import ResultCache
 from isrender.server.soap import soap_router
 from isrender.server.tokens import Signer, shared_secret_key
 from isrender.server.ui import install_ui
 from isrender.server.wsdl import wsdl_router
-from isrender.service import ImageService
 
 __all__ = ["create_app"]
 
@@ -49,7 +48,7 @@ def create_app(
     settings = settings or Settings.load()
     catalog = catalog or Catalog(settings)
     metrics = Metrics(catalog)
-    gate = MeasuredGate(settings.render_slots, settings.render_timeout, metrics)
+    gate = MeasuredGate(settings, metrics)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -76,8 +75,11 @@ def create_app(
     app.include_router(apidocs_router())
     app.include_router(wsdl_router())
     install_openapi(app)
-    images = CatalogImages(catalog, ImageService(CatalogAttributes()), settings.default_image)
-    endpoint = ImageEndpoint(settings, images, gate)
+    images = CatalogImages(catalog)  # per-company attributes; lookups cached per process
+    results = ResultCache.from_settings(
+        settings, on_lookup=lambda result: metrics.result_cache.labels(result).inc()
+    )
+    endpoint = ImageEndpoint(settings, images, gate, results)
     app.include_router(endpoint.router())
     jobs = JobService(catalog)
     # one key for every process sharing the data directory: tokens, links and UI sessions

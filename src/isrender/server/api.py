@@ -30,7 +30,9 @@ from fastapi import (
 )
 from fastapi.responses import FileResponse
 
+from isrender.attributes import effective_texts
 from isrender.catalog import Operation, Role, allowed
+from isrender.catalog.attribute_store import company_attributes, set_company_attributes
 from isrender.catalog.authorize import authorize
 from isrender.catalog.models import Company, User
 from isrender.catalog.names import check_folder_path
@@ -59,6 +61,7 @@ __all__ = ["IpsOperation", "api_router"]
 
 TOKEN_LIFETIME = 3600.0  # bearer tokens, seconds
 LINK_LIFETIME = 3600.0  # signed download links in the outputs list, seconds
+ATTRIBUTE_ADMINS = frozenset({Role.IPS_ADMIN, Role.IPS_COMPANY_ADMIN})  # catalog attributes
 
 
 IpsOperation = Callable[[User, dict[str, Any]], dict[str, Any]]
@@ -304,6 +307,38 @@ def api_router(service: JobService, signer: Signer) -> tuple[APIRouter, dict[str
         found, _ = member(user, company, Operation.SAVE_IMAGE_FORMAT)
         catalog.delete_preset(found.id, preset_name(found.id, handle))
         return Response(status_code=204)
+
+    @router.get("/companies/{company}/attributes", summary="Catalog attributes (admins)")
+    def get_attributes(company: str, user: Caller) -> dict[str, Any]:
+        return attribute_view(company_admin(user, company))
+
+    @router.put("/companies/{company}/attributes", summary="Set catalog attributes (admins)")
+    def put_attributes(
+        company: str, user: Caller, body: Annotated[dict[str, Any], Body()]
+    ) -> dict[str, Any]:
+        found = company_admin(user, company)
+        changes = body.get("attributes")
+        if not isinstance(changes, dict) or not all(
+            isinstance(v, str | None) for v in changes.values()
+        ):
+            raise IpsFault(30002, "attributes: an object of name -> text (or null) is required")
+        set_company_attributes(catalog, found.id, changes)
+        return attribute_view(found)
+
+    def company_admin(user: User, company_ref: str) -> Company:
+        """The company, when the caller administers it (attributes change every URL)."""
+        found, role = member(user, company_ref, Operation.GET_ASSETS)
+        if role not in ATTRIBUTE_ADMINS:
+            raise IpsFault(20003, f"role {role.value} may not read or set catalog attributes")
+        return found
+
+    def attribute_view(found: Company) -> dict[str, Any]:
+        own = company_attributes(catalog, found.id)
+        texts = effective_texts(own, catalog.settings)
+        return {"companyHandle": f"c|{found.id}", "attributes": {
+            name: {"value": text, "source": "company" if name in own else "server"}
+            for name, text in texts.items()
+        }}  # fmt: skip
 
     def preset_name(company_id: int, handle: str) -> str:
         for preset in catalog.presets(company_id):

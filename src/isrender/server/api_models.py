@@ -191,6 +191,28 @@ class ImageFormatHandle(Model):
     imageFormatHandle: str
 
 
+class CompanyAttributeValue(Model):
+    """One catalog attribute as the image server applies it (spec §4.2)."""
+
+    value: str = Field(description="IS text form, e.g. DefaultPix 400,400")
+    source: Literal["company", "server"] = Field(
+        description="company: set for this company; server: its server-wide setting"
+    )
+
+
+class CompanyAttributes(Model):
+    """Every catalog attribute of a company (DefaultPix, MaxPix, JpegQuality, ...)."""
+
+    companyHandle: str
+    attributes: dict[str, CompanyAttributeValue]
+
+
+class CompanyAttributesUpdate(Model):
+    """Only the named attributes change: a text sets one, null returns it to the setting."""
+
+    attributes: dict[str, str | None]
+
+
 class SubmitJobReturn(Model):
     jobHandle: str
 

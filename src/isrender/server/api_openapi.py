@@ -27,6 +27,7 @@ REQUEST_BODIES: dict[tuple[str, str], type[BaseModel] | tuple[type[BaseModel], .
     ("post", f"{C}/jobs"): m.SubmitJobBody,
     ("post", f"{C}/image-formats"): m.ImageFormatBody,
     ("put", f"{C}/image-formats/{{handle}}"): m.ImageFormatUpdate,
+    ("put", f"{C}/attributes"): m.CompanyAttributesUpdate,
     ("post", f"{B}/ops/{{operation}}"): tuple(dict.fromkeys(p for p, _ in m.OPERATIONS.values())),
 }
 # (method, path) -> (status, model, is a list); None: a file, not JSON
@@ -44,6 +45,8 @@ RESPONSES: dict[tuple[str, str], tuple[int, Any, bool]] = {
     ("get", f"{C}/image-formats"): (200, m.ImageFormat, True),
     ("post", f"{C}/image-formats"): (200, m.ImageFormatHandle, False),
     ("put", f"{C}/image-formats/{{handle}}"): (200, m.ImageFormatHandle, False),
+    ("get", f"{C}/attributes"): (200, m.CompanyAttributes, False),
+    ("put", f"{C}/attributes"): (200, m.CompanyAttributes, False),
     ("post", f"{C}/uploads"): (201, m.UploadReturn, False),
     ("post", f"{B}/ops/{{operation}}"): (
         200,
@@ -65,6 +68,7 @@ FAULTS = {"400": "Invalid or missing parameter (30001-30003)", "401": "Not authe
 _MODELS: tuple[type[BaseModel], ...] = (
     m.SubmitJobBody, m.ImageFormatBody, m.ImageFormatUpdate, m.Token, m.AssetJobLog,
     m.JobLogDetails, m.OutputFile, m.ImageFormat, m.ImageFormatHandle, m.UploadReturn,
+    m.CompanyAttributes, m.CompanyAttributesUpdate,
     m.FAULT_MODEL, *(p for p, _ in m.OPERATIONS.values()), *(r for _, r in m.OPERATIONS.values()),
 )  # fmt: skip
 

@@ -1,61 +1,198 @@
-"""A bounded render pool: at most ``slots`` renders at once; past that, refuse at once.
+"""Admission for renders: bounded, decided before any work, with a short wait queue.
 
-Queueing without limit turns a burst into minutes of latency and unbounded memory (each
-waiting request holds its source open); a 503 with Retry-After lets a CDN or client back off.
-A render that overruns the timeout answers 504, but keeps its slot until the thread really
-ends: libvips cannot be interrupted, and freeing the slot early would break the bound.
+A request's life in the server (one thread hop):
+
+1. On the event loop, before the query is parsed or the catalog read, a render request takes a
+   *ticket*: one of ``render_slots + render_queue``. With none left it is refused at once (503
+   with Retry-After, in microseconds), so an overload costs the server almost nothing. Requests
+   that are probably cheap (a conditional one, or one naming ``req=``) take no ticket here.
+2. In one pool thread the request is prepared (parse, catalog, ETag). Cheap answers (304,
+   ``req=exists|resolve|validate``) are made there and never wait. A render then waits for a
+   *slot*: at most ``render_slots`` run at once, and their estimated decode memory stays within
+   ``render_memory_mb`` (a render over the budget runs alone). The wait is bounded by
+   ``render_queue_timeout``: a short burst waits instead of failing, a long one gets 503.
+3. A render runs with a deadline: past ``render_timeout`` libvips is killed from its progress
+   signal (renderer.RenderJob.run), the request answers 504, and the slot comes back.
+
+Queueing without limit would turn a burst into minutes of latency and unbounded memory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from isrender.errors import IsRenderError
+from isrender.errors import RenderBusy, RenderTimeout
 
-__all__ = ["Busy", "RenderGate", "RenderTimeout"]
+__all__ = ["Admission", "Busy", "RenderGate", "RenderTimeout", "Ticket"]
 
 T = TypeVar("T")
+Busy = RenderBusy  # the name ops.py and older callers use
+CHEAP_IN_FLIGHT = 64  # untickted (probably cheap) requests in flight; beyond: 503
+CHEAP_THREADS = 8  # pool threads beyond one per ticket, for cheap answers
+GRACE = 2.0  # seconds the event loop waits past the thread's own deadlines before giving up
 
 
-class Busy(IsRenderError):
-    http_status = 503
+class Ticket:
+    """A place among ``slots + queue``, held from admission until the request ends."""
 
+    __slots__ = ("_gate", "_held", "_kind")
 
-class RenderTimeout(IsRenderError):
-    http_status = 504
+    def __init__(self, gate: RenderGate, kind: str) -> None:
+        self._gate, self._kind, self._held = gate, kind, True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._gate._give_back(self._kind)
 
 
 class RenderGate:
-    def __init__(self, slots: int, timeout: float) -> None:
-        self.slots = slots
-        self.timeout = timeout
+    def __init__(
+        self,
+        slots: int,
+        timeout: float,
+        queue: int = 0,
+        queue_timeout: float = 0.0,
+        memory_mb: int = 0,
+    ) -> None:
+        self.slots, self.timeout = slots, timeout
+        self.queue, self.queue_timeout = queue, queue_timeout
+        self.memory_budget = memory_mb * 2**20  # 0: no memory bound
+        self._tickets = {"render": 0, "cheap": 0}
         self._busy = 0
-        self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="isrender-render")
+        self._memory = 0
+        self._state = threading.Condition()
+        self._pool = ThreadPoolExecutor(
+            max_workers=slots + queue + CHEAP_THREADS, thread_name_prefix="isrender-request"
+        )
 
     @property
     def busy(self) -> int:
+        """Renders running now."""
         return self._busy
 
-    async def run(self, work: Callable[[], T]) -> T:
-        with self._lock:
-            if self._busy >= self.slots:
-                raise Busy(f"all {self.slots} render slots are busy; retry shortly")
-            self._busy += 1
-        future: Future[T] = self._pool.submit(work)
-        future.add_done_callback(self._release)
-        try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
-        except TimeoutError:
-            raise RenderTimeout(f"the render took longer than {self.timeout:g} s") from None
+    @property
+    def waiting(self) -> int:
+        """Render requests admitted and not yet rendering (preparing or queued)."""
+        return max(0, self._tickets["render"] - self._busy)
 
-    def _release(self, _future: Future[Any]) -> None:
-        with self._lock:
-            self._busy -= 1
+    def admit(self, cheap: bool = False) -> Ticket:
+        """A ticket, or RenderBusy at once. Called on the event loop before any parsing."""
+        kind, limit = ("cheap", CHEAP_IN_FLIGHT) if cheap else ("render", self.slots + self.queue)
+        with self._state:
+            if self._tickets[kind] >= limit:
+                refusal = RenderBusy(f"all {self.slots} render slots and {self.queue} queue "
+                                     f"places are taken; retry shortly")  # fmt: skip
+            else:
+                self._tickets[kind] += 1
+                return Ticket(self, kind)
+        self.on_refused("busy")
+        raise refusal
+
+    async def run(self, work: Callable[[Admission], T], ticket: Ticket) -> T:
+        """``work`` in a pool thread (the request's one thread hop); ``ticket`` is released
+        when it ends, however it ends."""
+        admission = Admission(self, ticket)
+        future: Future[T] = self._pool.submit(work, admission)
+        future.add_done_callback(lambda _done: admission.finish())
+        limit = self.queue_timeout + self.timeout + GRACE
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), limit)
+        except TimeoutError:  # libvips did not reach a progress signal in time
+            admission.cancel()
+            self.on_refused("timeout")
+            raise RenderTimeout(f"the render took longer than {self.timeout:g} s") from None
+        except asyncio.CancelledError:  # the client went away: stop its render too
+            admission.cancel()
+            raise
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # ---- hooks (MeasuredGate counts them) ---------------------------------------------------
+
+    def on_refused(self, reason: str) -> None:
+        """A request was refused: ``busy`` (503) or ``timeout`` (504)."""
+
+    def on_rendered(self, result: object, seconds: float) -> None:
+        """A render finished in a slot in ``seconds``."""
+
+    # ---- slots (called from pool threads) ---------------------------------------------------
+
+    def _take_slot(self, cost: int, cancelled: threading.Event) -> int:
+        """Wait for a slot with room for ``cost`` bytes; the cost charged, or RenderBusy."""
+        charged = min(cost, self.memory_budget) if self.memory_budget else 0
+        deadline = time.monotonic() + self.queue_timeout
+        with self._state:
+            while not self._has_room(charged):
+                left = deadline - time.monotonic()
+                if left <= 0 or cancelled.is_set():
+                    refusal = RenderBusy(f"no render slot came free within "
+                                         f"{self.queue_timeout:g} s; retry shortly")  # fmt: skip
+                    break
+                self._state.wait(left)
+            else:
+                self._busy += 1
+                self._memory += charged
+                return charged
+        self.on_refused("busy")
+        raise refusal
+
+    def _has_room(self, charged: int) -> bool:
+        if self._busy >= self.slots:
+            return False
+        # a render over the whole budget still runs, alone
+        return self._busy == 0 or self._memory + charged <= self.memory_budget or not charged
+
+    def _give_slot(self, charged: int) -> None:
+        with self._state:
+            self._busy -= 1
+            self._memory -= charged
+            self._state.notify_all()
+
+    def _give_back(self, kind: str) -> None:
+        with self._state:
+            self._tickets[kind] -= 1
+
+
+class Admission:
+    """What a request's pool thread uses to render: a slot, a deadline, cancellation."""
+
+    def __init__(self, gate: RenderGate, ticket: Ticket) -> None:
+        self._gate, self._ticket = gate, ticket
+        self._cancelled = threading.Event()
+
+    def render(self, cost: int, job: Callable[[Callable[[], bool]], T]) -> T:
+        """Run ``job(should_stop)`` in a slot; ``should_stop()`` turns True past the deadline
+        or when the request is cancelled. ``cost``: estimated bytes of memory."""
+        gate = self._gate
+        if self._ticket._kind == "cheap":  # it turned out to be a render: it needs a ticket
+            self._ticket.release()
+            self._ticket = gate.admit()
+        charged = gate._take_slot(cost, self._cancelled)
+        started = time.monotonic()
+        deadline = started + gate.timeout
+
+        def should_stop() -> bool:
+            return self._cancelled.is_set() or time.monotonic() > deadline
+
+        try:
+            result = job(should_stop)
+        except RenderTimeout:
+            gate.on_refused("timeout")
+            raise
+        finally:
+            gate._give_slot(charged)
+        gate.on_rendered(result, time.monotonic() - started)
+        return result
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    def finish(self) -> None:
+        self._ticket.release()

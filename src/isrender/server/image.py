@@ -3,7 +3,8 @@
 Lenient binding (unknown commands are ignored and listed in ``X-IsRender-Ignored``), the
 company's presets and the server's macro files, the asset's Modifier and PostModifier. The
 ETag is made from the canonical effective request and the original's content hash, so a
-conditional GET is answered before any pixel is decoded.
+conditional GET is answered before any pixel is decoded. Admission, slots and cancellation:
+gate.py; each request makes one thread hop (prepare and render in the same pool thread).
 """
 
 from __future__ import annotations
@@ -11,18 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
+from isrender.attributes import ServingAttributes
 from isrender.catalog.images import CatalogImages
 from isrender.config import Settings
 from isrender.errors import QueryTooLongError
-from isrender.server.gate import RenderGate
+from isrender.server.gate import Admission, RenderGate
+from isrender.server.result_cache import ResultCache
 from isrender.server.urls import deobfuscate, strip_lock, strip_signature
-from isrender.service import PreparedRequest
+from isrender.service import ImageService, PreparedRequest
 
 __all__ = ["ImageEndpoint"]
 
 IGNORED_HEADER = "X-IsRender-Ignored"
+CACHE_HEADER = "X-IsRender-Cache"  # hit | miss: whether the result cache answered
+QUICK_READ_BYTES = 1 << 20  # larger cached replies are read in a pool thread, not the loop
 
 
 @dataclass
@@ -30,6 +34,7 @@ class ImageEndpoint:
     settings: Settings
     images: CatalogImages
     gate: RenderGate
+    cache: ResultCache | None = None  # result_cache.py; None: result_cache_mb = 0
 
     def router(self) -> APIRouter:
         router = APIRouter()
@@ -48,31 +53,94 @@ class ImageEndpoint:
         # ``asset`` arrives %-decoded once by the router (§1.1); decoding again would let
         # ``%2525`` reach the catalog as ``%``.
         query = self._checked_query(request)
-        prepared = await run_in_threadpool(self.images.prepare, company, asset, query)
-        etag = prepared.etag
-        headers = {"ETag": etag, "Cache-Control": self._cache_control(prepared)}
+        if_none_match = request.headers.get("if-none-match")
+        quick = self._answer_from_memory(company, asset, query, if_none_match)
+        if quick is not None:  # a 304 or a result-cache hit: no ticket, no thread hop
+            return quick
+        # Admission before any parsing or catalog read (gate.py): a render request takes a
+        # ticket or is refused now; a conditional or req= request is probably cheap.
+        ticket = self.gate.admit(cheap=bool(if_none_match) or "req=" in query.lower())
+        return await self.gate.run(
+            lambda admission: self._answer(company, asset, query, if_none_match, admission), ticket
+        )
+
+    def _answer(
+        self, company: str, asset: str, query: str, if_none_match: str | None,
+        admission: Admission,
+    ) -> Response:  # fmt: skip
+        """The whole answer, in the request's one pool thread; only renders take a slot."""
+        served = self.images.company(company)  # cached; the company's attributes
+        query = _unlocked(query, served.attributes)
+        prepared = self.images.prepare(company, asset, query)
+        headers = self._headers(prepared, served.attributes)
+        kind, service = prepared.req.type, served.service
+        if kind == "img" and _matches(if_none_match, prepared.etag):
+            return Response(status_code=304, headers=headers)
+        if kind == "img":
+            return self._image(prepared, service, admission, headers)
+        if kind == "props":  # props renders the image to measure it
+            answer = admission.render(0, lambda _stop: service.reply(prepared))
+        else:
+            answer = service.reply(prepared)
+        return Response(answer.body, media_type=answer.media_type, headers=headers)
+
+    def _answer_from_memory(
+        self, company: str, asset: str, query: str, if_none_match: str | None
+    ) -> Response | None:
+        """On the event loop: when the request is prepared in memory already (catalog/images.py
+        peek: no database, no parsing), a 304 or a small result-cache hit is answered at once,
+        so repeated URLs never queue behind renders. Anything else returns None."""
+        served = self.images.peek_company(company)
+        if served is None:
+            return None
+        prepared = self.images.peek(company, asset, _unlocked(query, served.attributes))
+        if prepared is None or prepared.req.type != "img":
+            return None
+        headers = self._headers(prepared, served.attributes)
+        if _matches(if_none_match, prepared.etag):
+            return Response(status_code=304, headers=headers)
+        if self.cache is None or self.cache.policy(prepared) != "on":
+            return None
+        hit = self.cache.get(ResultCache.key(prepared.etag), max_size=QUICK_READ_BYTES)
+        if hit is None:
+            return None
+        headers[CACHE_HEADER] = "hit"
+        return Response(hit.data, media_type=hit.media_type, headers=headers)
+
+    def _image(
+        self, prepared: PreparedRequest, service: ImageService, admission: Admission,
+        headers: dict[str, str],
+    ) -> Response:  # fmt: skip
+        """The image: from the result cache, or rendered in a slot (and then kept)."""
+        cache = self.cache
+        policy = "off" if cache is None else cache.policy(prepared)
+        key = ResultCache.key(prepared.etag)
+        if cache is not None and policy == "on":
+            hit = cache.get(key)
+            if hit is not None:
+                headers[CACHE_HEADER] = "hit"
+                return Response(hit.data, media_type=hit.media_type, headers=headers)
+        job = service.plan_render(prepared)  # header (read once per file) and limits
+        result = admission.render(job.memory_bytes, job.run)
+        if cache is not None and policy != "off":
+            cache.put(key, result.data, result.media_type)
+            headers[CACHE_HEADER] = "miss"
+        return Response(result.data, media_type=result.media_type, headers=headers)
+
+    def _headers(self, prepared: PreparedRequest, attributes: ServingAttributes) -> dict[str, str]:
+        headers = {
+            "ETag": prepared.etag,
+            "Cache-Control": self._cache_control(prepared, attributes),
+        }
         if prepared.substitute_for:
             headers["X-IsRender-Default-Image"] = _header_safe(prepared.source.name)
         if prepared.ignored:
             headers[IGNORED_HEADER] = _header_safe("; ".join(prepared.ignored))
-        kind = prepared.req.type
-        if kind != "img":
-            # only props and imageprops read pixels or headers: the rest need no render slot
-            reply = self.images.service.reply
-            answer = (
-                await self.gate.run(lambda: reply(prepared))
-                if kind in ("props", "imageprops")
-                else await run_in_threadpool(reply, prepared)
-            )
-            return Response(answer.body, media_type=answer.media_type, headers=headers)
-        if _matches(request.headers.get("if-none-match"), etag):
-            return Response(status_code=304, headers=headers)
-        result = await self.gate.run(lambda: self.images.service.render(prepared))
-        return Response(result.data, media_type=result.media_type, headers=headers)
+        return headers
 
     def _checked_query(self, request: Request) -> str:
-        """The raw modifier string, with a signature and a lock checked and removed. Its
-        length is checked first, on the raw bytes, before anything parses it."""
+        """The raw modifier string, with a signature checked and removed. Its length is
+        checked first, on the raw bytes, before anything parses it."""
         raw: bytes = request.scope.get("query_string", b"")
         if len(raw) > self.settings.max_query_length:
             raise QueryTooLongError(
@@ -82,13 +150,9 @@ class ImageEndpoint:
         query = request.url.query
         if self.settings.url_signing_key:
             query = strip_signature(self.settings.url_signing_key, request.url.path, query)
-        if self.settings.request_obfuscation:
-            query = deobfuscate(query)  # the lock, if any, was computed before obfuscating
-        if self.settings.request_lock:
-            query = strip_lock(query)
         return query
 
-    def _cache_control(self, prepared: PreparedRequest) -> str:
+    def _cache_control(self, prepared: PreparedRequest, attributes: ServingAttributes) -> str:
         if prepared.req.type != "img":
             return "no-cache"  # properties describe the current record
         cache = prepared.request.globals.value("cache")
@@ -96,7 +160,16 @@ class ImageEndpoint:
             return "no-store"
         if prepared.substitute_for:
             return f"public, max-age={self.settings.default_expiration}"
-        return f"public, max-age={self.settings.expiration}"
+        return f"public, max-age={attributes.max_age}"  # the company's Expiration
+
+
+def _unlocked(query: str, attributes: ServingAttributes) -> str:
+    """The modifier string under the company's RequestObfuscation and RequestLock (§1.11)."""
+    if attributes.request_obfuscation:
+        query = deobfuscate(query)  # the lock, if any, was computed before obfuscating
+    if attributes.request_lock:
+        query = strip_lock(query)
+    return query
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:

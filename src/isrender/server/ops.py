@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -40,11 +40,10 @@ from isrender.catalog import Catalog
 from isrender.config import Settings
 from isrender.jobs import Job
 from isrender.renderer import RenderResult
-from isrender.server.gate import Busy, RenderGate, RenderTimeout
+from isrender.server.gate import RenderGate
 
 __all__ = ["MeasuredGate", "Metrics", "install_ops"]
 
-T = TypeVar("T")
 READY_TIMEOUT = 2.0  # seconds per readiness check: a load balancer probes often
 RENDER_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 SHOWN_STATES = ("New", "Running", "Stopping", "Done", "Scheduled")  # listed even at 0
@@ -95,12 +94,16 @@ class Metrics:
             "isrender_render_slots_in_use", "Render slots busy now", registry=r
         )
         self.slots = Gauge("isrender_render_slots", "Render slots (render_slots)", registry=r)
+        self.waiting = Gauge(
+            "isrender_render_waiting", "Render requests admitted, not yet rendering", registry=r
+        )
         r.register(JobsCollector(catalog))
         ProcessCollector(namespace="isrender", registry=r)
 
     def watch(self, gate: RenderGate) -> None:
         self.slots.set(gate.slots)
         self.slots_in_use.set_function(lambda: gate.busy)
+        self.waiting.set_function(lambda: gate.waiting)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
@@ -109,25 +112,23 @@ class Metrics:
 class MeasuredGate(RenderGate):
     """The render gate, timing each image render by format and counting refusals."""
 
-    def __init__(self, slots: int, timeout: float, metrics: Metrics) -> None:
-        super().__init__(slots, timeout)
+    def __init__(self, settings: Settings, metrics: Metrics) -> None:
+        super().__init__(
+            settings.render_slots,
+            settings.render_timeout,
+            settings.render_queue,
+            settings.render_queue_timeout,
+            settings.render_memory_mb,
+        )
         self.metrics = metrics
         metrics.watch(self)
 
-    async def run(self, work: Callable[[], T]) -> T:
-        started = time.perf_counter()
-        try:
-            result = await super().run(work)
-        except Busy:
-            self.metrics.refused.labels("busy").inc()
-            raise
-        except RenderTimeout:
-            self.metrics.refused.labels("timeout").inc()
-            raise
-        if isinstance(result, RenderResult):  # props replies use the gate too: not renders
-            elapsed = time.perf_counter() - started
-            self.metrics.render_seconds.labels(result.format).observe(elapsed)
-        return result
+    def on_refused(self, reason: str) -> None:
+        self.metrics.refused.labels(reason).inc()
+
+    def on_rendered(self, result: object, seconds: float) -> None:
+        if isinstance(result, RenderResult):  # props replies use slots too: not renders
+            self.metrics.render_seconds.labels(result.format).observe(seconds)
 
 
 @dataclass(eq=False)  # a registry keys its collectors by identity

@@ -106,7 +106,8 @@ def _plan(prepared: PreparedRequest, images: CatalogImages) -> dict[str, Any]:
     if path is None or prepared.req.type != "img":
         return {}
     try:
-        found = plan(prepared.request, read_source_info(path), images.service.attributes)
+        attributes = images.service_for(prepared).attributes  # the company's DefaultPix, ...
+        found = plan(prepared.request, read_source_info(path), attributes)
     except IsRenderError as exc:
         return {"plan_error": exc.public_message}
     width, height = found.reply_size
