@@ -97,3 +97,45 @@ def test_only_the_renderer_imports_pyvips() -> None:
         "vips_text.py",
         "vips_mask.py",
     }
+
+
+def test_the_exception_tree_in_errors_docstring_is_the_real_one() -> None:
+    import inspect
+
+    import isrender.errors as errors
+
+    classes = [c for c in vars(errors).values()
+               if inspect.isclass(c) and issubclass(c, errors.IsRenderError)]  # fmt: skip
+
+    def drawn(base: type, depth: int) -> list[str]:
+        lines = []
+        for child in sorted(
+            (c for c in classes if c.__bases__[0] is base), key=lambda c: c.__name__
+        ):
+            lines += ["    " * depth + child.__name__, *drawn(child, depth + 1)]
+        return lines
+
+    expected = ["IsRenderError", *drawn(errors.IsRenderError, 1)]
+    doc = (errors.__doc__ or "").split("::\n\n", 1)[1].split("\n\n", 1)[0]
+    assert [line[4:] for line in doc.splitlines()] == expected
+
+
+def test_public_exceptions_live_in_errors_py() -> None:
+    """Only private signalling classes (``_Name`` or ``...Problem``) may live elsewhere."""
+    found = []
+    for path in (ROOT / "src" / "isrender").rglob("*.py"):
+        if path.name == "errors.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.ClassDef)
+                and any(
+                    getattr(b, "id", getattr(b, "attr", "")).endswith(
+                        ("Error", "Exception", "Fault")
+                    )
+                    for b in node.bases
+                )
+                and not (node.name.startswith("_") or node.name.endswith("Problem"))
+            ):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert found == []

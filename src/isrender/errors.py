@@ -1,4 +1,54 @@
-"""The whole exception tree of isrender.
+"""The whole exception tree of isrender (a test checks this drawing against the classes)::
+
+    IsRenderError
+        BenchSetupError
+        CatalogError
+        CatalogMissing
+        ConfigError
+            FontMapError
+        CronError
+        EntryError
+        ExpiredToken
+        InvalidToken
+        IpsFault
+            IdempotencyKeyBusy
+            InvalidAttributeError
+            InvalidNameError
+            JobNotFound
+            LoginThrottled
+        MacroFileError
+        ModifierError
+            ConstraintError
+            InvalidEncodingError
+            InvalidValueError
+            LayerNameError
+            LimitExceededError
+            MacroDefinitionError
+            ModifierSyntaxError
+            PathSyntaxError
+            RtfSyntaxError
+            UnknownCommandError
+            UnknownMacroError
+        PasswordRequired
+        QueryTooLongError
+        RenderBusy
+        RenderError
+            CorruptSourceError
+            FontNotFoundError
+            OutputLimitError
+            SourceFormatError
+            SourceNotFoundError
+            SourceTooLargeError
+            UnsupportedFeatureError
+                UnservedRequestType
+            ViewGeometryError
+        RenderTimeout
+        RequestRefusedError
+        ServiceUnavailable
+        StoreFailure
+        UiCsrfRejected
+        UiLoginRequired
+
 
 Every error carries its data (position, command, value, ...), an HTTP status and a public message
 that is safe to show to anyone: no paths, no tracebacks. Modifier errors point at the character
@@ -18,16 +68,21 @@ from dataclasses import dataclass
 
 __all__ = [
     "BenchSetupError",
+    "CatalogError",
     "CatalogMissing",
     "ConfigError",
     "ConstraintError",
     "CorruptSourceError",
+    "CronError",
+    "EntryError",
+    "ExpiredToken",
     "FontMapError",
     "FontNotFoundError",
     "IdempotencyKeyBusy",
     "InvalidAttributeError",
     "InvalidEncodingError",
     "InvalidNameError",
+    "InvalidToken",
     "InvalidValueError",
     "IpsFault",
     "IsRenderError",
@@ -37,6 +92,7 @@ __all__ = [
     "Location",
     "LoginThrottled",
     "MacroDefinitionError",
+    "MacroFileError",
     "ModifierError",
     "ModifierSyntaxError",
     "OutputLimitError",
@@ -44,15 +100,18 @@ __all__ = [
     "PathSyntaxError",
     "QueryTooLongError",
     "RenderError",
+    "RequestRefusedError",
     "RtfSyntaxError",
     "ServiceUnavailable",
     "SourceFormatError",
     "SourceNotFoundError",
     "SourceTooLargeError",
+    "StoreFailure",
     "UiCsrfRejected",
     "UiLoginRequired",
     "UnknownCommandError",
     "UnknownMacroError",
+    "UnservedRequestType",
     "UnsupportedFeatureError",
     "ViewGeometryError",
     "closest",
@@ -497,3 +556,70 @@ class RenderTimeout(IsRenderError):
     """A render ran past ``render_timeout``: libvips was stopped, HTTP 504."""
 
     http_status = 504
+
+
+# ---- errors of the catalog, the jobs and the server ------------------------------------------
+
+
+class CatalogError(IsRenderError):
+    """A catalog operation that cannot be done (duplicate name, unknown company, ...)."""
+
+    http_status = 400
+
+
+class MacroFileError(IsRenderError):
+    """A macro file that cannot be read at all (missing header columns, bad TOML, ...)."""
+
+    http_status = 400
+
+
+class CronError(IsRenderError):
+    """An expression that is not Quartz cron syntax this project runs."""
+
+    http_status = 400
+
+
+class EntryError(IsRenderError):
+    """One ExportJob entry cannot be exported; the others go on (§2.8.3). ``code`` is the
+    IPS fault code logged with it."""
+
+    http_status = 400
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class StoreFailure(IsRenderError):
+    """The output store refused a write for a reason that fails the whole job (disk full,
+    read-only file system, ...)."""
+
+    http_status = 507
+
+    @property
+    def public_message(self) -> str:
+        return "the output store is full or read-only"
+
+
+class InvalidToken(IsRenderError):
+    """A bearer token or download link that is forged or malformed."""
+
+    http_status = 403
+
+
+class ExpiredToken(IsRenderError):
+    """A genuine token or link whose time is over."""
+
+    http_status = 410
+
+
+class RequestRefusedError(IsRenderError):
+    """Lock mismatch, bad or missing signature: "request refused" (D-46: 403)."""
+
+    http_status = 403
+
+
+class UnservedRequestType(UnsupportedFeatureError):
+    """A valid ``req=`` this server does not answer: a client error (400), not a fault."""
+
+    http_status = 400

@@ -19,18 +19,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from isrender.errors import IsRenderError
+from isrender.errors import MacroFileError
 
 __all__ = ["MacroEntry", "MacroFileError", "read_macro_file"]
 
 _BOM = b"\xef\xbb\xbf"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
-class MacroFileError(IsRenderError):
-    """A macro file that cannot be read at all (missing header columns, bad TOML, ...)."""
-
-    http_status = 400
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from isrender.attributes import CatalogAttributes
 from isrender.commands.values import RequestType
 from isrender.encode import output_format
-from isrender.errors import UnsupportedFeatureError
+from isrender.errors import UnservedRequestType
 from isrender.language import Command, ModifierString, parse, serialize
 from isrender.macros import MacroRegistry, expand
 from isrender.request import ImageRequest, bind
@@ -40,12 +40,6 @@ __all__ = [
 
 # req= types this service answers; the rest raise UnsupportedFeatureError naming them.
 ANSWERED = ("img", "props", "exists", "imageprops", "resolve", "validate")
-
-
-class UnservedRequestType(UnsupportedFeatureError):
-    """A valid ``req=`` this server does not answer: a client error (400), not a fault."""
-
-    http_status = 400
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from isrender.catalog.storage import FileStore
 from isrender.catalog.throttle import LoginThrottle, ThrottleLimits
 from isrender.catalog.versioning import track_catalog_writes
 from isrender.config import Settings
-from isrender.errors import IpsFault, IsRenderError, ModifierError
+from isrender.errors import CatalogError, IpsFault, IsRenderError, ModifierError
 from isrender.language import parse
 from isrender.macro_files import MacroEntry
 from isrender.macros import MacroRegistry
@@ -101,12 +101,6 @@ def _require_current_schema(engine: Engine) -> None:
 
 OVERWRITE_MODES = ("OverwriteFullName", "OverwriteAnyExt", "OverwriteFullNameAnyFolder",
                    "OverwriteAnyExtAnyFolder")  # fmt: skip
-
-
-class CatalogError(IsRenderError):
-    """A catalog operation that cannot be done (duplicate name, unknown company, ...)."""
-
-    http_status = 400
 
 
 # ---- passwords: scrypt from the standard library ------------------------------------------------

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from isrender.errors import CronError
+
 __all__ = ["CronError", "CronSchedule", "parse_cron"]
 
 _MONTHS = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()
@@ -26,10 +28,6 @@ _FIELDS = (
     ("day-of-week", 1, 7, _DAYS),
     ("year", 1970, 2199, None),
 )
-
-
-class CronError(ValueError):
-    """An expression that is not Quartz cron syntax this project runs."""
 
 
 @dataclass(frozen=True)

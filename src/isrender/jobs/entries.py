@@ -18,7 +18,7 @@ from isrender.attributes import CatalogAttributes
 from isrender.catalog import Catalog, ExportClass, export_class
 from isrender.catalog.models import Asset, User
 from isrender.catalog.roles import Role
-from isrender.errors import IpsFault, IsRenderError
+from isrender.errors import EntryError, IpsFault, IsRenderError, StoreFailure
 from isrender.jobs.export import (
     ExportParams,
     compose,
@@ -50,18 +50,6 @@ def log_file_type(asset_type: str) -> str:
     if asset_type in LOG_FILE_TYPES:
         return LOG_FILE_TYPES[asset_type]
     return asset_type if asset_type in SAME_NAME_TYPES else "NoType"
-
-
-class EntryError(Exception):
-    """One entry cannot be exported; the others go on (§2.8.3)."""
-
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.message, self.code = message, code
-
-
-class StoreFailure(Exception):
-    """The output store refused a write for a reason that fails the job (disk full, ...)."""
 
 
 @dataclass

@@ -20,19 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from isrender.config import ConfigError
-from isrender.errors import IsRenderError
+from isrender.errors import ExpiredToken, InvalidToken
 
 __all__ = ["ExpiredToken", "InvalidToken", "Signer", "shared_secret_key"]
 
 SECRET_KEY_FILE = "secret_key"
-
-
-class InvalidToken(IsRenderError):
-    http_status = 403
-
-
-class ExpiredToken(IsRenderError):
-    http_status = 410
 
 
 class Signer:

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import re
 
-from isrender.errors import IsRenderError
+from isrender.errors import RequestRefusedError
 
 __all__ = [
     "RequestRefusedError",
@@ -23,12 +23,6 @@ __all__ = [
 
 _LOCK = re.compile(r"&([0-9A-Fa-f]{4})\Z")
 _SIGNATURE = re.compile(r"(?:\A|&)sig=([0-9a-f]{64})\Z")
-
-
-class RequestRefusedError(IsRenderError):
-    """Lock mismatch, bad or missing signature: "request refused" (D-46: 403)."""
-
-    http_status = 403
 
 
 def lock_hash(query: str) -> str:
