@@ -325,7 +325,10 @@ def jobs_worker(processes: int | None, concurrency: int | None, once: bool) -> N
     directory: work is claimed in the database with leases, so nothing runs twice, and the
     chunks of a worker that dies are taken back when their lease expires."""
     settings = catalog_settings()
-    service = _service(settings)
+    # one thread here: a JobService with a pool loads libvips, and neither the Celery parent
+    # (it forks its children) nor the supervisor of worker processes should
+    service = JobService(Catalog(settings), threads=1)
+    service.purge()
     if settings.broker_url:
         from isrender.jobs.celery_app import run_worker
 

@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     secret_key: str = ""  # signs tokens and links; empty: generated once into data_dir/secret_key
     broker_url: str = ""  # redis://host:6379/0 runs jobs on Celery; empty: the database backend
     job_lease_seconds: float = 30.0  # a claimed chunk is taken back this long after its last beat
-    job_chunk_size: int = 4  # export entries a worker claims at once
+    job_chunk_size: int = 2  # export entries a worker claims at once (2: the tail stays short)
     reveal_unknown_users: bool = False  # true: unknown users get 10002 as in the reference
     login_failures_per_account: int = 5  # failed logins per account within the window -> lockout
     login_failures_per_address: int = 20  # failed logins per client address within the window

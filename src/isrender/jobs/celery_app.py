@@ -33,14 +33,19 @@ WORK_TASK = "isrender.work"
 _services: dict[int, JobService] = {}  # per process id: never share an engine across fork
 
 
-def _service(settings: Settings) -> JobService:
+def _service(settings: Settings, renders: bool = True) -> JobService:
+    """This process's JobService. ``renders``: a Celery child that converts images. The
+    worker's main process (the sweeper) never loads libvips: its children are forked from
+    it, and libvips' threads do not survive a fork."""
     service = _services.get(os.getpid())
     if service is None:
         from isrender.catalog import Catalog
         from isrender.jobs.service import JobService
-        from isrender.renderer import set_threads
 
-        set_threads(1)  # one Celery child per core (as the local worker processes)
+        if renders:
+            from isrender.renderer import set_threads
+
+            set_threads(1)  # one Celery child per core (as the local worker processes)
         service = _services[os.getpid()] = JobService(Catalog(settings), threads=1)
     return service
 
@@ -82,7 +87,7 @@ def sweep(settings: Settings, stop: threading.Event) -> None:
     """Fire due schedules, start lost New jobs, re-send expired chunks, finish what is ready."""
     from isrender.jobs.worker import Worker
 
-    service = _service(settings)
+    service = _service(settings, renders=False)
     every = max(0.5, settings.job_lease_seconds / 3)
     while not stop.wait(every):
         try:
