@@ -73,7 +73,7 @@ def test_two_second_run_reports_every_field(two_seconds: dict[str, Any], name: s
 def test_two_second_run_is_sane(two_seconds: dict[str, Any]) -> None:
     (row,) = two_seconds["rows"]
     assert row["failures"] == 0 and row["error"] == "" and two_seconds["failures"] == []
-    assert 1.9 <= row["wall_s"] < 5
+    assert row["wall_s"] >= 1.9 and row["wall_s"] < 5  # ran its two seconds, and stopped
     latency = row["latency_ms"]
     assert latency["p50"] <= latency["p95"] <= latency["max"]
     # raw libvips doing the same reply: isrender's extra work (parse, plan, checks) is small

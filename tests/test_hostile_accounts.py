@@ -58,7 +58,7 @@ def test_throttle_per_account_answers_429_then_the_right_password_works(guarded:
     locked = httpx.get(guarded + FORMATS, auth=("a@acme.example", "secret"))
     assert fault(locked) == (429, 10001) and "too many failed logins" in locked.text
     wait = int(locked.headers["retry-after"])
-    assert 1 <= wait <= 2
+    assert wait in (1, 2)  # the lock has about a second to run
     other = httpx.get(guarded + FORMATS, auth=("b@acme.example", "secret"))
     assert other.status_code == 200  # another account from the same address still works
     time.sleep(wait)

@@ -151,7 +151,7 @@ def test_autores_scales_classic_text_to_the_box() -> None:
 def test_dpi_scales_the_text() -> None:
     base = ink_box(draw(r"{\rtf1\fs48 Hello}", TextBox(dpi=72)).image)
     double = ink_box(draw(r"{\rtf1\fs48 Hello}", TextBox(dpi=144)).image)
-    assert 1.8 < double[2] / base[2] < 2.2
+    assert double[2] / base[2] == pytest.approx(2.0, abs=0.2)  # twice the dpi, twice as wide
 
 
 def test_margins_move_textps_text() -> None:
