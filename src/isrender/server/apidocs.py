@@ -1,5 +1,7 @@
 """API docs that work offline: Swagger UI at ``/api/ips/v1/docs`` and ReDoc at
-``/api/ips/v1/redoc``, from files vendored in ``static/apidocs`` (see its VERSION note).
+``/api/ips/v1/redoc``, from the pinned third-party files in ``vendor/apidocs`` of the checkout
+(see its VERSION note; the wheel carries them as ``isrender/server/static/apidocs``). They live
+outside ``src/`` so that lint, types and code checks read only this project's code.
 
 The pages load only same-origin assets, and their Content-Security-Policy forbids every other
 host, so a vendored bundle cannot reach out either (ReDoc's footer logo, for one, would).
@@ -15,7 +17,16 @@ from fastapi.responses import FileResponse, PlainTextResponse, Response
 
 __all__ = ["ASSETS_DIR", "CONTENT_SECURITY_POLICY", "apidocs_router"]
 
-ASSETS_DIR = Path(__file__).parent / "static" / "apidocs"
+def _assets_dir() -> Path:
+    """The vendored files: beside the sources in a checkout, or inside the installed package."""
+    here = Path(__file__).resolve()
+    for candidate in (here.parents[3] / "vendor" / "apidocs", here.parent / "static" / "apidocs"):
+        if (candidate / "VERSION").is_file():
+            return candidate
+    raise FileNotFoundError("the vendored API docs (vendor/apidocs) are missing")
+
+
+ASSETS_DIR = _assets_dir()
 BASE = "/api/ips/v1"
 # Same origin only. The bundles need inline styles (React), eval (JSON-schema compilers) and
 # blob: workers (ReDoc's search); none of these reaches another host.
