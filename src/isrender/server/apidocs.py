@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse, PlainTextResponse, Response
 
 __all__ = ["ASSETS_DIR", "CONTENT_SECURITY_POLICY", "apidocs_router"]
 
+
 def _assets_dir() -> Path:
     """The vendored files: beside the sources in a checkout, or inside the installed package."""
     here = Path(__file__).resolve()
