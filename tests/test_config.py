@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from pydantic import ValidationError
 
 from isrender.cli import main
-from isrender.cli_config import documented_fields, reference_markdown
+from isrender.cli.config import documented_fields, reference_markdown
 from isrender.config import ConfigError, Settings, load_with_origins
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -32,9 +32,9 @@ __version__ = "0.1.0"
 
 _LAZY = {
     # Rendering loads libvips; parsing, binding and planning must not (DESIGN.md).
-    "render": ("isrender.renderer", "render"),
-    "RenderResult": ("isrender.renderer", "RenderResult"),
-    "CatalogAttributes": ("isrender.attributes", "CatalogAttributes"),
+    "render": ("isrender.render", ""),  # the package is callable: the renderer's render
+    "RenderResult": ("isrender.render.vips.renderer", "RenderResult"),
+    "CatalogAttributes": ("isrender.render.attributes", "CatalogAttributes"),
 }
 
 
@@ -43,7 +43,8 @@ def __getattr__(name: str) -> object:
         import importlib
 
         module, attribute = _LAZY[name]
-        return getattr(importlib.import_module(module), attribute)
+        loaded = importlib.import_module(module)
+        return getattr(loaded, attribute) if attribute else loaded
     raise AttributeError(f"module 'isrender' has no attribute {name!r}")
 
 

@@ -18,16 +18,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from isrender.attributes import CatalogAttributes
 from isrender.commands.values import RequestType
-from isrender.encode import output_format
 from isrender.errors import UnservedRequestType
 from isrender.language import Command, ModifierString, parse, serialize
 from isrender.macros import MacroRegistry, expand
+from isrender.render.attributes import CatalogAttributes
+from isrender.render.formats import output_format
 from isrender.request import ImageRequest, bind
 
 if TYPE_CHECKING:
-    from isrender.renderer import RenderJob, RenderResult
+    from isrender.render.vips.renderer import RenderJob, RenderResult
 
 __all__ = [
     "ANSWERED",
@@ -130,14 +130,14 @@ class ImageService:
     def plan_render(self, prepared: PreparedRequest) -> RenderJob:
         """The render planned (header read, limits checked), not run: the server admits it
         by its memory estimate, then runs it with a deadline."""
-        from isrender.renderer import plan_render
+        from isrender.render.vips.renderer import plan_render
 
         return plan_render(self._path(prepared), prepared.request, self.attributes)
 
     def render_bound(self, path: Path, request: ImageRequest) -> RenderResult:
         """Render a request the caller composed and bound itself (ExportJob: §2.8.5's
         macro-fmt rule and strict binding) with this service's catalog attributes."""
-        from isrender.renderer import render_request
+        from isrender.render.vips.renderer import render_request
 
         return render_request(path, request, self.attributes)
 
@@ -183,7 +183,7 @@ class ImageService:
 
     def _image_props(self, prepared: PreparedRequest) -> dict[str, str]:
         """req=imageprops: the source's properties, from its header alone."""
-        from isrender.renderer import read_source_info
+        from isrender.render.vips.renderer import read_source_info
 
         info = read_source_info(self._path(prepared))
         return {

@@ -6,5 +6,5 @@
 - ``report`` (table, JSON, CSV) and ``chart`` (matplotlib, the optional ``[bench]`` extra).
 
 Nothing here imports pyvips: the worker processes render through ``isrender.render`` and the
-floor is ``isrender.renderer.raw_thumbnail``.
+floor is ``isrender.render.vips.renderer.raw_thumbnail``.
 """

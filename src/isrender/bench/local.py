@@ -3,7 +3,7 @@
 A fresh pool per row makes each row's peak RSS its own. Workers are separate processes
 (forkserver where the platform has it, else spawn: never a fork of a parent that has loaded
 libvips), each with libvips limited to one thread when there are several workers, as the
-export pool runs (``isrender.renderer.set_threads``).
+export pool runs (``isrender.render.vips.renderer.set_threads``).
 
 A row: probe every source once (untimed; it finds the floor's target size and format and
 takes failing sources out, each listed with its error), warm every worker and wait until all

@@ -21,7 +21,7 @@ from isrender.errors import IsRenderError
 from isrender.macros import MacroRegistry
 
 if TYPE_CHECKING:
-    from isrender.renderer import RenderResult
+    from isrender.render.vips.renderer import RenderResult
 
 __all__ = ["FloorTarget", "Measurement", "Sample", "Task", "init_worker", "measure", "wait_ready"]
 
@@ -69,7 +69,7 @@ class Sample:
 
 def init_worker(threads: int, macro_files: tuple[str, ...], barrier: Any) -> None:
     """Load libvips and the macros before any task, so no timing includes them."""
-    from isrender.renderer import set_threads
+    from isrender.render.vips.renderer import set_threads
 
     if threads:
         set_threads(threads)
@@ -111,14 +111,14 @@ def _both(
 
 
 def _render(task: Task, macros: MacroRegistry | None) -> tuple[RenderResult, Measurement]:
-    from isrender.renderer import render  # isrender.render, without the lazy lookup
+    from isrender.render.vips.renderer import render  # isrender.render, without the lazy lookup
 
     result, measured = _timed(lambda: render(task.path, task.modifiers, macros))
     return result, Measurement(measured.seconds, measured.cpu_seconds, len(result.data))
 
 
 def _floor(path: str, target: FloorTarget) -> Measurement:
-    from isrender.renderer import raw_thumbnail
+    from isrender.render.vips.renderer import raw_thumbnail
 
     def run() -> bytes:
         return raw_thumbnail(path, target.width, target.height, target.format, target.quality,

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 
 from sqlalchemy import select
 
-from isrender.attributes import ATTRIBUTES, ServingAttributes, attribute_spec, resolve
 from isrender.catalog.models import Company, CompanyAttribute
 from isrender.catalog.service import Catalog, CatalogError
+from isrender.render.attributes import ATTRIBUTES, ServingAttributes, attribute_spec, resolve
 
 __all__ = ["company_attributes", "serving_attributes", "set_company_attributes"]
 

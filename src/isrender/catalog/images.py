@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from isrender.attributes import ServingAttributes, resolve
 from isrender.catalog.attribute_store import serving_attributes
 from isrender.catalog.lookups import CatalogLookups
 from isrender.catalog.service import Catalog
 from isrender.errors import SourceNotFoundError
 from isrender.language import Command, ModifierString, serialize
 from isrender.macros import MacroRegistry
+from isrender.render.attributes import ServingAttributes, resolve
 from isrender.service import ImageService, PreparedRequest, SourceRecord
 
 __all__ = ["CatalogImages", "ServedCompany"]

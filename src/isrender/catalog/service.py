@@ -22,7 +22,6 @@ from sqlalchemy import Engine, create_engine, event, make_url, select
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from isrender.attributes import CatalogAttributes
 from isrender.catalog.asset_types import detect_type
 from isrender.catalog.handles import HandleKind, parse_handle
 from isrender.catalog.models import (
@@ -44,8 +43,9 @@ from isrender.catalog.versioning import track_catalog_writes
 from isrender.config import Settings
 from isrender.errors import CatalogError, IpsFault, IsRenderError, ModifierError
 from isrender.language import parse
-from isrender.macro_files import MacroEntry
 from isrender.macros import MacroRegistry
+from isrender.macros.files import MacroEntry
+from isrender.render.attributes import CatalogAttributes
 
 MAX_SOURCE_PIXELS = CatalogAttributes().max_source_pixels  # what the image server refuses
 
@@ -509,7 +509,9 @@ class Catalog:
             return UploadEntry(path.name, "UploadError", message="not a file type IPS stores")
         width = height = None
         if asset_type in ("Image", "AnimatedGif"):
-            from isrender.renderer import read_source_info  # the catalog may use the renderer
+            from isrender.render.vips.renderer import (
+                read_source_info,  # the catalog may use the renderer
+            )
 
             try:
                 info = read_source_info(data)

@@ -91,7 +91,7 @@ def _worker_main(settings: Settings, parent: int) -> None:
                 stop.set()
 
     threading.Thread(target=orphaned, daemon=True).start()
-    from isrender.renderer import set_threads
+    from isrender.render.vips.renderer import set_threads
 
     set_threads(1)  # one worker process per core: each conversion on one libvips thread
     service = JobService(Catalog(settings), threads=1)

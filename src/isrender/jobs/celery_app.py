@@ -43,7 +43,7 @@ def _service(settings: Settings, renders: bool = True) -> JobService:
         from isrender.jobs.service import JobService
 
         if renders:
-            from isrender.renderer import set_threads
+            from isrender.render.vips.renderer import set_threads
 
             set_threads(1)  # one Celery child per core (as the local worker processes)
         service = _services[os.getpid()] = JobService(Catalog(settings), threads=1)

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from isrender.attributes import CatalogAttributes
 from isrender.catalog import Catalog, ExportClass, export_class
 from isrender.catalog.models import Asset, User
 from isrender.catalog.roles import Role
@@ -26,6 +25,7 @@ from isrender.jobs.export import (
     output_name,
 )
 from isrender.jobs.models import Job
+from isrender.render.attributes import CatalogAttributes
 from isrender.request import ImageRequest
 from isrender.service import ImageService
 

@@ -10,10 +10,10 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from isrender.commands.output import FORMATS
-from isrender.encode import extension_for, output_format
 from isrender.errors import IpsFault, ModifierError
 from isrender.language import Command, ModifierString, parse, serialize
 from isrender.macros import MacroRegistry, expand, export_modifiers
+from isrender.render.formats import extension_for, output_format
 from isrender.request import ImageRequest, bind, iter_commands
 
 __all__ = ["EMAIL_SETTINGS", "ExportParams", "compose", "output_name", "unique_name",

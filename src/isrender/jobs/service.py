@@ -81,7 +81,7 @@ class JobService(Scheduling):
         self._threads: dict[int, threading.Thread] = {}
         self.failures: dict[int, Exception] = {}
         if self.threads > 1:
-            from isrender.renderer import set_threads
+            from isrender.render.vips.renderer import set_threads
 
             set_threads(1)  # the pool provides the parallelism (see set_threads)
 

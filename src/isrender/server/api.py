@@ -30,7 +30,6 @@ from fastapi import (
 )
 from fastapi.responses import FileResponse
 
-from isrender.attributes import effective_texts
 from isrender.catalog import Operation, Role, allowed
 from isrender.catalog.attribute_store import company_attributes, set_company_attributes
 from isrender.catalog.authorize import authorize
@@ -38,6 +37,7 @@ from isrender.catalog.models import Company, User
 from isrender.catalog.names import check_folder_path
 from isrender.errors import IpsFault
 from isrender.jobs import ACTIVE_STATES, Job, JobService, job_handle
+from isrender.render.attributes import effective_texts
 from isrender.server.api_views import (
     descending,
     filter_jobs,

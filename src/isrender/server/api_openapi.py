@@ -3,7 +3,7 @@ security schemes (HTTP Basic, and bearer tokens from ``POST /tokens``).
 
 Handlers take and return plain JSON (see ``api_models`` for why); this module puts the models
 in the document by (method, path), since route objects are not stable API across FastAPI
-versions. ``tests/test_api_docs.py`` fails when a JSON operation has no typed body here, so a
+versions. ``tests/server/test_api_docs.py`` fails when a JSON operation has no typed body here, so a
 new route cannot slip in untyped.
 """
 
@@ -85,7 +85,7 @@ def _schema(model: Any, many: bool = False) -> dict[str, Any]:
 
 def _secured(key: tuple[str, str]) -> bool:
     """Every API operation authenticates, except signed-link downloads (the link is the key);
-    tests/test_api_docs.py calls each one without credentials to hold this true."""
+    tests/server/test_api_docs.py calls each one without credentials to hold this true."""
     return key[1].startswith(B) and key not in PUBLIC
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request, Response
 
-from isrender.attributes import ServingAttributes
 from isrender.catalog.images import CatalogImages
 from isrender.config import Settings
 from isrender.errors import QueryTooLongError
+from isrender.render.attributes import ServingAttributes
 from isrender.server.gate import Admission, RenderGate
 from isrender.server.result_cache import ResultCache
 from isrender.server.urls import deobfuscate, strip_lock, strip_signature

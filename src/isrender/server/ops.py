@@ -39,7 +39,7 @@ from isrender import logs
 from isrender.catalog import Catalog
 from isrender.config import Settings
 from isrender.jobs import Job
-from isrender.renderer import RenderResult
+from isrender.render.vips.renderer import RenderResult
 from isrender.server.gate import RenderGate
 
 __all__ = ["MeasuredGate", "Metrics", "install_ops"]

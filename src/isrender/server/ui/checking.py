@@ -9,11 +9,11 @@ from typing import Any
 from urllib.parse import quote
 
 from isrender.catalog.images import CatalogImages
-from isrender.encode import output_format
 from isrender.errors import IsRenderError, ModifierError
-from isrender.explain import value_data
 from isrender.language import serialize
+from isrender.render.formats import output_format
 from isrender.request import iter_commands
+from isrender.request.views import value_data
 from isrender.service import PreparedRequest
 
 __all__ = ["check", "error_data", "image_url"]
@@ -99,8 +99,8 @@ def _origin(bound: Any) -> str:
 
 def _plan(prepared: PreparedRequest, images: CatalogImages) -> dict[str, Any]:
     """The render plan on the asset's original (no pixels decoded: the header is enough)."""
-    from isrender.plan import plan
-    from isrender.renderer import read_source_info
+    from isrender.render.plan import plan
+    from isrender.render.vips.renderer import read_source_info
 
     path = prepared.source.path
     if path is None or prepared.req.type != "img":

@@ -1,1 +1,0 @@
-"""The pure parts of [layer] rendering (spec §6.6): geometry the layer renderer draws with."""
