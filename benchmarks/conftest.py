@@ -19,10 +19,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         test_render,
         test_server,
         test_server_peers,
+        test_server_workers,
+        test_small_source,
     )
 
     reports = (test_cli_startup, test_parse_bind, test_macros, test_render, test_export,
-               test_job_backends, test_server, test_server_peers)  # fmt: skip
+               test_job_backends, test_server, test_server_peers, test_server_workers,
+               test_small_source)  # fmt: skip
     for line in (module.report() for module in reports):
         if line:
             terminalreporter.write_line(line)

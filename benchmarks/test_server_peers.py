@@ -3,8 +3,10 @@
 Same work everywhere: a 300 px wide JPEG (quality 80) from the 800x533 and the 6000x4000
 (progressive) corpus JPEGs; result caches off; the same number of server processes (1, 2).
 Keep-alive clients (1, 4, 16) run in their own process (benchmarks/loadgen.py). One run,
-interleaved: for each cell the three servers are measured one after the other. Printed:
-req/s ratios (isrender/thumbor, isrender/raw), p99 and peak RSS per server process.
+interleaved: for each cell the three servers are measured one after the other, REPEATS times
+(``ISRENDER_BENCH_REPEATS``, in a rotating order), and the medians are kept. Printed: req/s
+ratios (isrender/thumbor, isrender/raw, and the range of isrender/thumbor over the repeats:
+how noisy the machine was), p99 and peak RSS per server process.
 
 thumbor 7 runs from its own virtualenv, ``.venv-thumbor`` (made here with pip when missing:
 thumbor pins its own Pillow and must not share isrender's environment), with the file loader,
@@ -16,11 +18,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +41,7 @@ SOURCES = {"800x533": CORPUS / "giunchedi-srgb.jpg",
            "6000x4000p": CORPUS / "photo-6000x4000-progressive.jpg"}  # fmt: skip
 CLIENTS = (1, 4, 16)
 SECONDS = float(os.environ.get("ISRENDER_BENCH_SECONDS", "3"))
+REPEATS = int(os.environ.get("ISRENDER_BENCH_REPEATS", "3"))
 THUMBOR_VENV = ROOT / ".venv-thumbor"
 ISRENDER_MAIN = "from isrender.cli import main; main()"
 ROWS: list[dict[str, Any]] = []
@@ -99,8 +104,34 @@ def _process(command: list[str], url: str, env: dict[str, str]) -> Iterator[int]
             time.sleep(0.2)
         yield process.pid
     finally:
-        process.terminate()
-        process.wait(20)
+        _stop_tree(process)
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its new parent to reap it is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _stop_tree(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the server and its forked workers: thumbor's and the raw app's children
+    outlive a parent stopped by a plain terminate()."""
+    members = _tree(process.pid)
+    for pid in members:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    process.wait(20)
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in members[1:]):
+        if time.monotonic() > deadline:
+            for pid in members[1:]:
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            break
+        time.sleep(0.1)
 
 
 def _servers(stack: ExitStack, workers: int, folder: Path) -> dict[str, tuple[int, str]]:
@@ -152,6 +183,27 @@ def _load(url: str, clients: int) -> dict[str, float]:
     return {"rps": len(ok) / run["wall"], "p99": p99, "errors": len(run["replies"]) - len(ok)}
 
 
+def _cell(urls: dict[str, str], clients: int) -> dict[str, Any]:
+    """Each server's medians over REPEATS interleaved runs, and the range of the
+    isrender/thumbor req/s ratio over the repeats."""
+    for url in urls.values():
+        _load(url, clients)  # warm-up: first decode, connections
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in urls}
+    for repeat in range(REPEATS):  # rotating order: no server always measured first
+        names = list(urls)[repeat % len(urls) :] + list(urls)[: repeat % len(urls)]
+        for name in names:
+            runs[name].append(_load(urls[name], clients))
+    cell: dict[str, Any] = {
+        name: {key: statistics.median(run[key] for run in measured)
+               for key in ("rps", "p99", "errors")}
+        for name, measured in runs.items()
+    }  # fmt: skip
+    ratios = [ours["rps"] / theirs["rps"] if theirs["rps"] else float("nan")
+              for ours, theirs in zip(runs["isrender"], runs["thumbor"], strict=True)]  # fmt: skip
+    cell["thumbor_ratio_range"] = (min(ratios), max(ratios))
+    return cell
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_isrender_vs_thumbor_vs_raw(benchmark: Any, workers: int, tmp_path: Path) -> None:
     if not all(path.is_file() for path in SOURCES.values()):
@@ -161,11 +213,9 @@ def test_isrender_vs_thumbor_vs_raw(benchmark: Any, workers: int, tmp_path: Path
         for source, path in SOURCES.items():
             for clients in CLIENTS:
                 row: dict[str, Any] = {"workers": workers, "source": source, "clients": clients}
-                for name, (_pid, template) in servers.items():  # interleaved within the cell
-                    url = template.format(stem=path.stem, name=path.name)
-                    _load(url, clients)  # warm-up: first decode, connections
-                    row[name] = _load(url, clients)
-                ROWS.append(row)
+                urls = {name: template.format(stem=path.stem, name=path.name)
+                        for name, (_pid, template) in servers.items()}  # fmt: skip
+                ROWS.append(row | _cell(urls, clients))
         for name, (pid, _template) in servers.items():
             for row in ROWS:
                 if row["workers"] == workers:
@@ -180,7 +230,9 @@ def report() -> str:
         lines.append(
             f"server peers (workers={row['workers']}, {row['source']}, {row['clients']:2} "
             f"clients): isrender {ours['rps']:6.1f} req/s = {ours['rps'] / thumbor['rps']:.2f}x "
-            f"thumbor, {ours['rps'] / raw['rps']:.2f}x raw; p99 ms {ours['p99']:.0f} / "
+            f"thumbor (repeats {row['thumbor_ratio_range'][0]:.2f}-"
+            f"{row['thumbor_ratio_range'][1]:.2f}), {ours['rps'] / raw['rps']:.2f}x raw; "
+            f"p99 ms {ours['p99']:.0f} / "
             f"{thumbor['p99']:.0f} / {raw['p99']:.0f}; peak RSS MB a process "
             f"{ours['rss']:.0f} / {thumbor['rss']:.0f} / {raw['rss']:.0f}; non-200s "
             f"{ours['errors']:.0f} / {thumbor['errors']:.0f} / {raw['errors']:.0f}"

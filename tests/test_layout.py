@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ RANK = {unit: i for i, units in enumerate(RANKS) for unit in units}
 # Deliberate calls upward, each a lazy import inside a function, with its reason.
 UPWARD = {
     # isrender.render(...) is the public render function: the package forwards to the service.
-    ("render/__init__.py", "render.vips"),
+    ("render/__init__.py", "service"),
     # A catalog opens its database through the schema (which knows the jobs tables too).
     ("catalog/service.py", "migrations"),
 }
@@ -81,6 +82,16 @@ def test_imports_point_down(path: Path) -> None:
     assert not upward, f"{relative} ({unit}) imports {sorted(upward)} from above"
 
 
+def test_only_render_vips_imports_pyvips() -> None:
+    importers = {
+        p.relative_to(SRC).as_posix()
+        for p in SRC.rglob("*.py")
+        if re.search(r"^\s*(import pyvips|from pyvips)", p.read_text(), re.MULTILINE)
+    }
+    outside = sorted(p for p in importers if not p.startswith("render/vips/"))
+    assert importers and not outside, outside
+
+
 PACKAGES = ["language", "commands", "macros", "request", "text"]
 
 
@@ -91,3 +102,32 @@ def test_packages_declare_their_public_names(package: str) -> None:
     assert exported, f"isrender.{package} has no __all__"
     missing = [name for name in exported if not hasattr(module, name)]
     assert not missing, f"isrender.{package}.__all__ names {missing}, which it does not define"
+
+
+def test_the_public_api_is_the_documented_one() -> None:
+    import isrender
+
+    assert set(isrender.__all__) == {
+        "CatalogAttributes", "RenderResult", "render", "ConstraintError", "ExpansionLimits",
+        "ImageRequest", "InvalidEncodingError", "InvalidValueError", "IsRenderError",
+        "LayerNameError", "LimitExceededError", "MacroDefinitionError", "MacroRegistry",
+        "ModifierError", "ModifierString", "ModifierSyntaxError", "UnknownCommandError",
+        "UnknownMacroError", "__version__", "bind", "expand", "export_modifiers", "parse",
+        "serialize",
+    }  # fmt: skip
+    assert callable(isrender.render)  # the render package forwards calls to the service
+    import isrender.render.plan
+
+    assert callable(isrender.render)
+
+
+def test_the_chain_is_written_in_one_module() -> None:
+    """parse -> expand -> bind appears only in service.py (ImageService.prepare)."""
+    chain = re.compile(r"(?<![.\w])(?:bind|expand|expand_request)\(")
+    writers = sorted(
+        p.relative_to(SRC).as_posix()
+        for p in _sources()
+        if p.name not in ("bind.py", "registry.py", "templates.py")  # where they are defined
+        and chain.search(re.sub(r'"""[\s\S]*?"""', "", p.read_text()))
+    )
+    assert writers == ["service.py"], writers

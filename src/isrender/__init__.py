@@ -32,7 +32,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     # Rendering loads libvips; parsing, binding and planning must not (DESIGN.md).
-    "render": ("isrender.render", ""),  # the package is callable: the renderer's render
+    "render": ("isrender.render", ""),  # the package is callable: isrender.service.render
     "RenderResult": ("isrender.render.vips.renderer", "RenderResult"),
     "CatalogAttributes": ("isrender.render.attributes", "CatalogAttributes"),
 }

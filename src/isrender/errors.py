@@ -27,6 +27,8 @@
             ModifierSyntaxError
             PathSyntaxError
             RtfSyntaxError
+            TemplateError
+                UnknownTemplateError
             UnknownCommandError
             UnknownMacroError
         PasswordRequired
@@ -35,6 +37,7 @@
         RenderError
             CorruptSourceError
             FontNotFoundError
+            NestingLimitError
             OutputLimitError
             SourceFormatError
             SourceNotFoundError
@@ -95,6 +98,7 @@ __all__ = [
     "MacroFileError",
     "ModifierError",
     "ModifierSyntaxError",
+    "NestingLimitError",
     "OutputLimitError",
     "PasswordRequired",
     "PathSyntaxError",
@@ -107,10 +111,12 @@ __all__ = [
     "SourceNotFoundError",
     "SourceTooLargeError",
     "StoreFailure",
+    "TemplateError",
     "UiCsrfRejected",
     "UiLoginRequired",
     "UnknownCommandError",
     "UnknownMacroError",
+    "UnknownTemplateError",
     "UnservedRequestType",
     "UnsupportedFeatureError",
     "ViewGeometryError",
@@ -322,6 +328,26 @@ class LimitExceededError(ModifierError):
     kind = "limit exceeded"
 
 
+class TemplateError(ModifierError):
+    """A compositing template that cannot be used (§3.5, D-47): ``template=`` inside a template
+    body or a PostModifier, a template that uses itself, or templates nested too deeply."""
+
+    kind = "template error"
+
+
+class UnknownTemplateError(TemplateError):
+    """``template=`` names no template record of the request's catalog."""
+
+    def __init__(self, name: str, at: Location) -> None:
+        self.name = name
+        super().__init__(
+            f"unknown template {name!r}",
+            at,
+            "a template is a catalog record of type Template of the same company "
+            "('isrender templates list')",
+        )
+
+
 class RtfSyntaxError(ModifierError):
     """Text of a ``text=``/``textPs=`` layer that is not readable RTF (unbalanced braces, a
     bad escape, an unknown control word in strict mode); ``at`` points into the text."""
@@ -367,6 +393,12 @@ class SourceTooLargeError(RenderError):
     bomb, or simply too big); refused before any pixel is decoded."""
 
     http_status = 413
+
+
+class NestingLimitError(RenderError):
+    """Nested ``is{...}`` requests nest deeper than the limit (checked before decoding)."""
+
+    http_status = 403
 
 
 class OutputLimitError(RenderError):

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from isrender.commands.values import RequestType
-from isrender.errors import UnservedRequestType
+from isrender.errors import UnservedRequestType, UnsupportedFeatureError
 from isrender.language import Command, ModifierString, parse, serialize
-from isrender.macros import MacroRegistry, expand
+from isrender.macros import MacroRegistry
+from isrender.macros.templates import TemplateLookup, expand_request
 from isrender.render.attributes import CatalogAttributes
 from isrender.render.formats import output_format
 from isrender.request import ImageRequest, bind
@@ -36,6 +37,7 @@ __all__ = [
     "Reply",
     "SourceRecord",
     "UnservedRequestType",
+    "render",
 ]
 
 # req= types this service answers; the rest raise UnsupportedFeatureError naming them.
@@ -52,15 +54,23 @@ class SourceRecord:
     scope: str | None = None  # macro scope (``c|<company id>``)
     modifier: str = ""
     post_modifier: str = ""
+    content: bytes | None = None  # the original's bytes, when the caller holds them
 
 
 @dataclass(frozen=True)
 class PreparedRequest:
     source: SourceRecord
+    ast: ModifierString  # the request as parsed
     flat: ModifierString  # Modifier + request + PostModifier, macros expanded
     request: ImageRequest
     canonical: str  # serialize(flat): what req=resolve answers
     substitute_for: str = ""  # the missing object a default image stands in for (§7.3)
+    strict: bool = False  # strict binding; lenient rendering ignores what it cannot render
+    templated: bool = False  # template= was expanded: the path object is not layer 0 (§3.5)
+
+    def on(self, path: Path) -> PreparedRequest:
+        """The same request on another original (an ExportJob prepares once per asset kind)."""
+        return replace(self, source=replace(self.source, path=path))
 
     @property
     def req(self) -> RequestType:
@@ -93,53 +103,97 @@ class Reply:
 
 class ImageService:
     def __init__(
-        self, attributes: CatalogAttributes | None = None, macros: MacroRegistry | None = None
+        self,
+        attributes: CatalogAttributes | None = None,
+        macros: MacroRegistry | None = None,
+        *,
+        resolve: Callable[[str], Path | None] | None = None,
     ) -> None:
+        """``resolve`` finds the file of a layer's ``src=`` object (the catalog looks the
+        asset up in the company); without it, next to the source file or in the cwd."""
         self.attributes = attributes or CatalogAttributes()
         self.macros = macros
+        self.resolve = resolve
 
     def prepare(
         self,
         source: SourceRecord,
-        modifiers: str,
+        modifiers: str | ModifierString,
         *,
         strict: bool = False,
         macros: MacroRegistry | None = None,
+        templates: TemplateLookup | None = None,
+        final: str = "",
+        answers: tuple[str, ...] | None = ANSWERED,
     ) -> PreparedRequest:
-        """Parse, expand and bind; raises ModifierError subclasses. No pixels are read."""
-        flat = expand(
-            parse(modifiers),
+        """Parse, expand and bind: the one place this chain is written (the server, the CLI's
+        check, explain and convert, exports and the UI all come here). No pixels are read.
+
+        The record's Modifier goes before the request, its PostModifier and then ``final``
+        after (``final`` wins over everything: an ExportJob's macro ``fmt``, §2.8.5).
+        ``templates`` finds the catalog's ``template=`` records (macros/templates.py).
+        ``answers``: the ``req=`` types the caller answers (None: any; exports and ``check``
+        judge ``req=`` themselves). Raises ModifierError subclasses.
+        """
+        lenient = not strict
+        ast = (
+            modifiers
+            if isinstance(modifiers, ModifierString)
+            else parse(modifiers, lenient=lenient)
+        )
+        post = "&".join(text for text in (source.post_modifier, final) if text)
+        flat = expand_request(
+            ast,
             macros or self.macros,
+            templates=templates,
             catalog=source.scope,
             modifier=source.modifier or None,
-            post_modifier=source.post_modifier or None,
+            post_modifier=post or None,
         )
-        request = bind(flat, strict=strict, object=source.name)
-        prepared = PreparedRequest(source, flat, request, serialize(flat))
-        if prepared.req.type not in ANSWERED:
+        request = bind(flat, strict=strict, object=source.name or None)
+        templated = templates is not None and "template" in request.globals
+        prepared = PreparedRequest(source, ast, flat, request, serialize(flat), strict=strict,
+                                   templated=templated)  # fmt: skip
+        if answers is not None and prepared.req.type not in answers:
             raise UnservedRequestType(
                 f"req={prepared.req.type} is not served; this server answers "
-                f"req={'|'.join(ANSWERED)}"
+                f"req={'|'.join(answers)}"
             )
         return prepared
 
-    def render(self, prepared: PreparedRequest) -> RenderResult:
+    def render(
+        self, prepared: PreparedRequest, should_stop: Callable[[], bool] | None = None
+    ) -> RenderResult:
         """The image; raises SourceNotFoundError when the record has no original."""
-        return self.render_bound(self._path(prepared), prepared.request)
+        return self.plan_render(prepared).run(should_stop)
 
     def plan_render(self, prepared: PreparedRequest) -> RenderJob:
         """The render planned (header read, limits checked), not run: the server admits it
-        by its memory estimate, then runs it with a deadline."""
+        by its memory estimate, then runs it with a deadline. A lenient request ignores what
+        cannot be rendered yet (``RenderPlan.ignored`` says what)."""
         from isrender.render.vips.renderer import plan_render
 
-        return plan_render(self._path(prepared), prepared.request, self.attributes)
-
-    def render_bound(self, path: Path, request: ImageRequest) -> RenderResult:
-        """Render a request the caller composed and bound itself (ExportJob: §2.8.5's
-        macro-fmt rule and strict binding) with this service's catalog attributes."""
-        from isrender.render.vips.renderer import render_request
-
-        return render_request(path, request, self.attributes)
+        record = prepared.source
+        no_object = record.path is None and record.content is None and not record.name
+        unexpanded = "template" in prepared.request.globals and not prepared.templated
+        if unexpanded and prepared.strict:
+            raise UnsupportedFeatureError(
+                "template= is rendered only where templates are stored: through a catalog "
+                "(/is/image/..., isrender assets render) or with --template NAME=BODY"
+            )
+        # no object at all, or a template's (its body draws layer 0 and places the object
+        # with src=$object$): layer 0 must be a solid colour (color= with size=, E-181/E-176)
+        job = plan_render(
+            None if no_object or prepared.templated else self._source(prepared),
+            prepared.request,
+            self.attributes,
+            lenient=not prepared.strict,
+            resolve=self.resolve or _beside_object(record),
+        )
+        if not unexpanded:
+            return job
+        note = "template: not expanded here (no stored templates); the object is layer 0"
+        return replace(job, plan=replace(job.plan, ignored=(*job.plan.ignored, note)))
 
     def reply(self, prepared: PreparedRequest) -> Reply:
         """Answer a non-image ``req=`` (everything in ANSWERED but img)."""
@@ -155,11 +209,18 @@ class ImageService:
             return format_properties(self._image_props(prepared), prepared)
         return format_properties(self._props(prepared), prepared)
 
+    def _source(self, prepared: PreparedRequest) -> Path | bytes:
+        content = prepared.source.content
+        return content if content is not None else self._path(prepared)
+
     def _path(self, prepared: PreparedRequest) -> Path:
         from isrender.errors import SourceNotFoundError
 
         path = prepared.source.path
         if path is None or not path.is_file():
+            if not prepared.source.name:  # a file named directly (CLI, isrender.render)
+                where = path.name if path else "(none)"
+                raise SourceNotFoundError(f"source image {where!r} not found")
             raise SourceNotFoundError(f"{prepared.source.name!r} has no stored image")
         return path
 
@@ -176,7 +237,7 @@ class ImageService:
             "image.height": str(result.height),
             "image.type": result.media_type,
             "image.pixTyp": output.pixel_type or "RGB",
-            "image.mask": str(int("alpha" in output.format)),
+            "image.mask": str(int(output.keeps_alpha)),
             "image.length": str(len(result.data)),
             "image.version": prepared.source.version,
         }
@@ -185,7 +246,7 @@ class ImageService:
         """req=imageprops: the source's properties, from its header alone."""
         from isrender.render.vips.renderer import read_source_info
 
-        info = read_source_info(self._path(prepared))
+        info = read_source_info(self._source(prepared))
         return {
             "image.width": str(info.width),
             "image.height": str(info.height),
@@ -196,6 +257,48 @@ class ImageService:
             "image.embeddedIccProfile": str(int(info.has_icc)),
             "image.version": prepared.source.version,
         }
+
+
+def render(
+    source: str | Path | bytes | None,
+    modifiers: str | ModifierString = "",
+    macros: MacroRegistry | None = None,
+    *,
+    attributes: CatalogAttributes | None = None,
+    strict: bool = True,
+    catalog: str | None = None,
+    modifier: str | None = None,
+    post_modifier: str | None = None,
+    object: str | None = None,
+) -> RenderResult:
+    """``isrender.render``: ``source`` (a path or the file's bytes; None when layer 0 is a
+    solid colour, ``color=`` with ``size=``) with ``modifiers``.
+
+    Raises ModifierError subclasses for the string, RenderError subclasses for the image.
+    """
+    content = source if isinstance(source, bytes) else None
+    path = Path(source) if isinstance(source, str | Path) else None
+    record = SourceRecord(object or "", path, "", catalog, modifier or "", post_modifier or "",
+                          content)  # fmt: skip
+    service = ImageService(attributes, macros)
+    return service.render(service.prepare(record, modifiers, strict=strict, answers=None))
+
+
+def _beside_object(record: SourceRecord) -> Callable[[str], Path | None]:
+    """Outside a catalog a layer's src= object is a file beside the request's object (or in
+    the working directory, render/layer_sources.py); a template's ``$object$`` names that
+    object itself, which a template request does not load as layer 0."""
+    from isrender.render.layer_sources import beside
+
+    near = beside(record.path)
+    path = record.path
+
+    def resolve(name: str) -> Path | None:
+        if path is not None and name in (record.name, str(path)) and path.is_file():
+            return path
+        return near(name)
+
+    return resolve
 
 
 def _pixel_type(interpretation: str, bands: int) -> str:

@@ -82,7 +82,7 @@ def test_internal_failure_exits_1_without_traceback(monkeypatch: pytest.MonkeyPa
     def boom(*_: object, **__: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("isrender.cli.language.bind", boom)
+    monkeypatch.setattr("isrender.service.bind", boom)
     code, _, err = run("check", "wid=1")
     assert code == 1 and "internal error" in err and "Traceback" not in err
 
@@ -384,3 +384,15 @@ def test_upload_keeps_a_directorys_name_under_folder(
     stored = sorted(f"{a.folder.path}{a.name}" for a in assets if a.name != "a")
     catalog.close()
     assert stored == expected
+
+
+def test_commands_shows_the_render_fate_and_the_format_table() -> None:
+    code, out, _ = run("commands", "fmt")
+    assert code == 0 and "rendered by: encode" in out
+    heic = next(line.split() for line in out.splitlines() if line.strip().startswith("heic "))
+    assert heic == ["heic", ".heic", "image/heic", "yes"]  # written (if HEVC), never exported
+    code, out, _ = run("commands", "fmt", "--json")
+    rows = {row["name"]: row for row in json.loads(out)["formats"]}
+    assert rows["avif"]["export"] and not rows["heic"]["export"] and not rows["pdf"]["writable"]
+    code, out, _ = run("commands", "text")
+    assert "rendered by:" in out

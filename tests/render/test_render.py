@@ -153,7 +153,7 @@ def test_jpeg_size_caps_the_file(objects: dict[str, Path]) -> None:
     [
         ("fmt=jpeg2000", "not supported"),
         ("fmt=heic", "HEVC encoder"),
-        ("layer=1&src=x", "layered"),
+        ("layer=1&src=ir{photo}", "Image Rendering"),  # nested is{} renders; ir{} does not
         ("req=props", "req=props"),
         ("fmt=gif&quantize=mac", "Mac"),
         ("icc=AdobeRGB", "no ICC profile"),
@@ -186,5 +186,5 @@ def test_plan_describes_every_step_without_pixels(objects: dict[str, Path]) -> N
     from isrender.render.vips.renderer import read_source_info
 
     request = isrender.bind(isrender.parse("crop=0,0,1000,1000&rotate=30&op_usm=1,1,6,0&wid=100"))
-    steps = [s.kind for s in plan(request, read_source_info(objects["photo"])).steps]
+    steps = [s.name for s in plan(request, read_source_info(objects["photo"])).steps]
     assert steps == ["load", "crop", "resize", "rotate", "place", "unsharp", "flatten", "encode"]

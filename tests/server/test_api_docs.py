@@ -17,8 +17,8 @@ import httpx
 import pytest
 from pydantic import BaseModel, TypeAdapter
 
-from isrender.server import api_models as m
-from isrender.server.api_openapi import PUBLIC, REQUEST_BODIES, RESPONSES
+from isrender.server.api import models as m
+from isrender.server.api.openapi import PUBLIC, REQUEST_BODIES, RESPONSES
 from isrender.server.apidocs import ASSETS_DIR
 from tests.catalog_fixture import Fixture
 

@@ -84,8 +84,8 @@ def test_processes_sharing_a_directory_evict_concurrently_without_errors(tmp_pat
      ("cache=update", "update"), ("cache=validate", "on")],
 )  # fmt: skip
 def test_the_server_half_of_cache_decides(modifiers: str, policy: str):
-    request = bind(parse(modifiers), strict=False)
-    prepared = PreparedRequest(SourceRecord("x", None, ""), parse(modifiers), request, "")
+    ast = parse(modifiers)
+    prepared = PreparedRequest(SourceRecord("x", None, ""), ast, ast, bind(ast, strict=False), "")
     assert ResultCache.policy(prepared) == policy
 
 

@@ -173,7 +173,8 @@ def test_image_formats_and_openapi(base: str, fx: Fixture):
     assert {"test", "thumb"} <= {f["name"] for f in formats}
     saved = httpx.post(f"{base}/companies/c%7C1/image-formats", auth=auth("editor"),
                        json={"name": "hero", "urlModifier": "wid=1600&fmt=webp"})  # fmt: skip
-    assert saved.status_code == 200 and saved.json()["imageFormatHandle"].startswith("f|")
+    assert saved.status_code == 200
+    assert saved.json()["imageFormatHandle"].startswith(f"if|{fx.acme}|")
     invalid = httpx.post(f"{base}/companies/c%7C1/image-formats", auth=auth("editor"),
                          json={"name": "bad", "urlModifier": "wid=300&$$"})  # fmt: skip
     assert invalid.status_code == 400 and invalid.json()["fault"]["code"] == 30001
@@ -194,6 +195,40 @@ def test_image_formats_and_openapi(base: str, fx: Fixture):
     schema = httpx.get(f"{base}/openapi.json").json()
     assert f"{API}/companies/{{company}}/jobs" in schema["paths"]
     assert httpx.get(f"{base}/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("written", "status"),
+    [
+        ("if|{acme}|{id}", 200),  # the handle getImageFormats emits (catalog/handles.py)
+        ("edge", 200),  # the preset's name
+        ("f|{id}", 400),  # the old form: a folder handle's syntax names no preset
+        ("if|{globex}|{id}", 400),  # another company's handle names nothing here
+        ("if|{acme}|{id}|x", 400),  # not a handle
+        ("if|{acme}", 400),
+    ],
+)
+def test_an_image_format_is_named_by_its_handle_or_its_name(
+    base: str, fx: Fixture, written: str, status: int
+):
+    url = f"{base}/companies/c%7C1/image-formats"
+    saved = httpx.post(url, auth=auth("editor"), json={"name": "edge", "urlModifier": "wid=10"})
+    handle = saved.json()["imageFormatHandle"]
+    preset_id = int(handle.rpartition("|")[2])
+    assert handle == f"if|{fx.acme}|{preset_id}"
+    listed = httpx.get(url, auth=auth("editor")).json()
+    assert {"imageFormatHandle": handle, "name": "edge", "urlModifier": "wid=10"} in listed
+    named = quote(written.format(acme=fx.acme, globex=fx.globex, id=preset_id), safe="")
+    reply = httpx.put(f"{url}/{named}", auth=auth("editor"), json={"urlModifier": "wid=20"})
+    assert reply.status_code == status, reply.text
+    if status == 200:
+        assert reply.json() == {"imageFormatHandle": handle}
+    else:
+        assert reply.json()["fault"]["code"] == 30001
+    body = {"companyHandle": "c|1", "imageFormatHandle": handle}
+    deleted = httpx.post(f"{base}/ops/deleteImageFormat", json=body, auth=auth("editor"))
+    assert deleted.status_code == 200 and deleted.json() == {}
+    assert "edge" not in {f["name"] for f in httpx.get(url, auth=auth("editor")).json()}
 
 
 def test_multipart_upload_then_serve_the_image(base: str, fx: Fixture, tmp_path):
@@ -326,7 +361,7 @@ def test_canonical_rpc_form(base: str, fx: Fixture):
     ("header", "locale"), [("de-DE,de;q=0.9", "de-DE"), ("fr", "fr"), ("*", ""), (None, "")]
 )
 def test_accept_language_selects_the_locale(fx: Fixture, header: str | None, locale: str):
-    from isrender.server.api_views import with_locale
+    from isrender.server.api.views import with_locale
 
     assert with_locale({}, header).get("locale", "") == locale
     assert with_locale({"locale": "ja-JP"}, header)["locale"] == "ja-JP"  # the body wins

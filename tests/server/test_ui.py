@@ -6,39 +6,19 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
 import httpx
 import pytest
 
-from tests.catalog_fixture import Fixture, build
-
 PAGES = ["/ui/playground", "/ui/assets", "/ui/presets", "/ui/jobs"]
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-@pytest.fixture(scope="module")
-def ui_fx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fixture]:
-    """The §6.1 catalog on SQLite: the UI has no database-specific code of its own."""
-    built = build(tmp_path_factory.mktemp("ui") / "data")
-    yield built
-    built.catalog.close()
-
-
-@pytest.fixture(scope="module")
-def server(ui_fx: Fixture) -> Iterator[str]:
-    from isrender.server import create_app
-    from tests.http_server import running
-
-    with running(create_app(ui_fx.catalog.settings, ui_fx.catalog)) as url:
-        yield url
-
-
-def login(server: str, email: str) -> tuple[httpx.Client, str]:
+def login(ui_server: str, email: str) -> tuple[httpx.Client, str]:
     """A client logged in as ``email`` through the login form, and its CSRF token."""
-    client = httpx.Client(base_url=server)
+    client = httpx.Client(base_url=ui_server)
     form = client.get("/ui/login")
     token = CSRF.search(form.text)
     assert token, form.text
@@ -52,26 +32,26 @@ def login(server: str, email: str) -> tuple[httpx.Client, str]:
 
 
 @pytest.mark.parametrize("path", [*PAGES, "/ui/jobs/j%7C1%7C%7Cx%7C1", "/ui/assets?folder=x"])
-def test_a_page_without_a_session_redirects_to_login(server: str, path: str) -> None:
-    reply = httpx.get(server + path)
+def test_a_page_without_a_session_redirects_to_login(ui_server: str, path: str) -> None:
+    reply = httpx.get(ui_server + path)
     assert reply.status_code == 303
     where, _, query = reply.headers["location"].partition("?")
     assert where == "/ui/login" and parse_qs(query)["next"] == [unquote(path)]
 
 
-def test_the_api_of_the_ui_answers_401_json_without_a_session(server: str) -> None:
-    reply = httpx.get(server + "/ui/api/check", params={"asset": "Acme/shoe", "mods": "wid=1"})
+def test_the_api_of_the_ui_answers_401_json_without_a_session(ui_server: str) -> None:
+    reply = httpx.get(ui_server + "/ui/api/check", params={"asset": "Acme/shoe", "mods": "wid=1"})
     assert reply.status_code == 401 and "log in" in reply.json()["error"]["message"]
 
 
-def test_root_redirects_to_login_or_playground(server: str) -> None:
-    assert httpx.get(server + "/ui/").headers["location"] == "/ui/login"
-    client, _ = login(server, "editor@acme.example")
+def test_root_redirects_to_login_or_playground(ui_server: str) -> None:
+    assert httpx.get(ui_server + "/ui/").headers["location"] == "/ui/login"
+    client, _ = login(ui_server, "editor@acme.example")
     assert client.get("/ui/").headers["location"] == "/ui/playground"
 
 
-def test_the_session_cookie_is_httponly_and_samesite(server: str) -> None:
-    cookie = httpx.get(server + "/ui/login").headers["set-cookie"].lower()
+def test_the_session_cookie_is_httponly_and_samesite(ui_server: str) -> None:
+    cookie = httpx.get(ui_server + "/ui/login").headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "path=/ui" in cookie
 
 
@@ -80,11 +60,11 @@ def test_the_session_cookie_is_httponly_and_samesite(server: str) -> None:
     [("", 403), ("forged.123.abc", 403), ("from-another-session", 403), ("genuine", 303)],
 )
 def test_every_form_post_checks_the_sessions_csrf_token(
-    server: str, csrf: str, status: int
+    ui_server: str, csrf: str, status: int
 ) -> None:
-    client, token = login(server, "editor@acme.example")
+    client, token = login(ui_server, "editor@acme.example")
     if csrf == "from-another-session":
-        _, csrf = login(server, "cadmin@acme.example")
+        _, csrf = login(ui_server, "cadmin@acme.example")
     sent = token if csrf == "genuine" else csrf
     reply = client.post("/ui/presets", data={"company": "Acme", "name": "csrfcheck",
                                              "urlModifier": "wid=10", "csrf": sent})  # fmt: skip
@@ -93,16 +73,16 @@ def test_every_form_post_checks_the_sessions_csrf_token(
         assert "CSRF" in reply.text
 
 
-def test_a_forged_login_form_is_refused(server: str) -> None:
-    client = httpx.Client(base_url=server)
+def test_a_forged_login_form_is_refused(ui_server: str) -> None:
+    client = httpx.Client(base_url=ui_server)
     client.get("/ui/login")
     reply = client.post("/ui/login", data={"username": "editor@acme.example",
                                            "password": "secret", "csrf": "x"})  # fmt: skip
     assert reply.status_code == 403
 
 
-def test_a_wrong_password_is_refused_on_the_form(server: str) -> None:
-    client = httpx.Client(base_url=server)
+def test_a_wrong_password_is_refused_on_the_form(ui_server: str) -> None:
+    client = httpx.Client(base_url=ui_server)
     token = CSRF.search(client.get("/ui/login").text)
     assert token
     form = {"username": "editor@acme.example", "password": "wrong", "csrf": token.group(1)}
@@ -132,13 +112,13 @@ PARITY = [
 
 @pytest.mark.parametrize(("email", "ui", "api"), PARITY)
 def test_ui_actions_are_allowed_exactly_when_the_api_allows_them(
-    server: str, email: str, ui: tuple[str, str, dict[str, str] | None],
+    ui_server: str, email: str, ui: tuple[str, str, dict[str, str] | None],
     api: tuple[str, str, dict[str, object] | None],
 ) -> None:  # fmt: skip
-    client, token = login(server, email)
+    client, token = login(ui_server, email)
     method, path, form = ui
     reply = client.request(method, path, data={**form, "csrf": token} if form else None)
-    api_reply = httpx.request(api[0], f"{server}/api/ips/v1{api[1]}", json=api[2],
+    api_reply = httpx.request(api[0], f"{ui_server}/api/ips/v1{api[1]}", json=api[2],
                               auth=(email, "secret"))  # fmt: skip
     ui_allowed = reply.status_code in (200, 303)
     api_allowed = api_reply.status_code < 300
@@ -149,10 +129,10 @@ def test_ui_actions_are_allowed_exactly_when_the_api_allows_them(
 
 @pytest.mark.parametrize("path", ["/ui/login", *PAGES, "/ui/assets?asset=a|2",
                                   "/ui/presets?edit=thumb"])  # fmt: skip
-def test_no_page_references_anything_outside_the_server(server: str, path: str) -> None:
-    client = httpx.Client(base_url=server)
+def test_no_page_references_anything_outside_the_server(ui_server: str, path: str) -> None:
+    client = httpx.Client(base_url=ui_server)
     if path != "/ui/login":  # the login page is for a client without a session
-        client, _ = login(server, "editor@acme.example")
+        client, _ = login(ui_server, "editor@acme.example")
     html = client.get(path).text
     references = re.findall(r'(?:src|href|action)="([^"]*)"', html)
     references += re.findall(r"url\(([^)]*)\)", html)
@@ -180,9 +160,9 @@ def test_static_files_reference_nothing_outside_the_server() -> None:
     ],
 )
 def test_the_check_endpoint_gives_the_position_and_hint_of_isrender_check(
-    server: str, mods: str, valid: bool, position: int | None, hint: str | None
+    ui_server: str, mods: str, valid: bool, position: int | None, hint: str | None
 ) -> None:
-    client, _ = login(server, "editor@acme.example")
+    client, _ = login(ui_server, "editor@acme.example")
     data = client.get("/ui/api/check", params={"asset": "Acme/shoe", "mods": mods}).json()
     assert data["valid"] is valid, data
     if valid:
@@ -194,8 +174,8 @@ def test_the_check_endpoint_gives_the_position_and_hint_of_isrender_check(
             assert data["error"]["hint"] == hint
 
 
-def test_a_scheduled_export_is_paused_resumed_and_deleted_from_its_page(server: str) -> None:
-    client, token = login(server, "editor@acme.example")
+def test_a_scheduled_export_is_paused_resumed_and_deleted_from_its_page(ui_server: str) -> None:
+    client, token = login(ui_server, "editor@acme.example")
     reply = client.post("/ui/jobs", data={
         "company": "Acme", "name": "nightly", "fmt": "orig", "asset": "a|1", "email": "None",
         "when": "schedule", "schedule": "0 0 2 * * ?", "csrf": token})  # fmt: skip
@@ -218,16 +198,16 @@ def test_a_scheduled_export_is_paused_resumed_and_deleted_from_its_page(server: 
      ({"fmt": "orig", "when": "at", "at": "tomorrow"}, "execTime")],
 )  # fmt: skip
 def test_a_refused_export_shows_the_api_fault_on_the_form(
-    server: str, form: dict[str, str], message: str
+    ui_server: str, form: dict[str, str], message: str
 ) -> None:
-    client, token = login(server, "editor@acme.example")
+    client, token = login(ui_server, "editor@acme.example")
     data = {"company": "Acme", "name": "x", "asset": "a|1", "csrf": token, **form}
     reply = client.post("/ui/jobs", data=data)
     assert reply.status_code == 400 and message in reply.text, reply.text
 
 
-def test_the_log_table_filters_by_type_and_pages(server: str) -> None:
-    client, token = login(server, "editor@acme.example")
+def test_the_log_table_filters_by_type_and_pages(ui_server: str) -> None:
+    client, token = login(ui_server, "editor@acme.example")
     reply = client.post("/ui/jobs", data={"company": "Acme", "name": "log", "fmt": "orig",
                                           "asset": ["a|1", "a|2"], "csrf": token})  # fmt: skip
     page = reply.headers["location"]

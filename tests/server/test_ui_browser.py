@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.catalog_fixture import Fixture, build
+from tests.catalog_fixture import Fixture
 from tests.services import service_absent
 
 CHROMIUM = os.environ.get("ISRENDER_CHROMIUM", "/usr/bin/chromium")
@@ -27,22 +27,6 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 SHOTS = Path(__file__).resolve().parents[2] / "ui-screenshots"
 WIDTHS = (375, 1440)
 WAIT = 15_000  # ms: the longest any step may take (an export of one file included)
-
-
-@pytest.fixture(scope="module")
-def ui_fx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fixture]:
-    built = build(tmp_path_factory.mktemp("ui-browser") / "data")
-    yield built
-    built.catalog.close()
-
-
-@pytest.fixture(scope="module")
-def server(ui_fx: Fixture) -> Iterator[str]:
-    from isrender.server import create_app
-    from tests.http_server import running
-
-    with running(create_app(ui_fx.catalog.settings, ui_fx.catalog)) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +45,10 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def session_state(browser: Any, server: str) -> Any:
+def session_state(browser: Any, ui_server: str) -> Any:
     """The cookies of one login through the form (password hashing is slow on purpose, so the
     other tests reuse this session instead of logging in again)."""
-    context = browser.new_context(base_url=server)
+    context = browser.new_context(base_url=ui_server)
     tab = context.new_page()
     log_in(tab, "editor@acme.example")
     state = context.storage_state()
@@ -73,9 +57,9 @@ def session_state(browser: Any, server: str) -> Any:
 
 
 @pytest.fixture()
-def page(browser: Any, server: str, session_state: Any) -> Iterator[Any]:
+def page(browser: Any, ui_server: str, session_state: Any) -> Iterator[Any]:
     """A logged-in page (editor of Acme) in its own browser context, 1440 px wide."""
-    context = browser.new_context(base_url=server, viewport={"width": 1440, "height": 900},
+    context = browser.new_context(base_url=ui_server, viewport={"width": 1440, "height": 900},
                                   storage_state=session_state)  # fmt: skip
     context.set_default_timeout(WAIT)
     yield context.new_page()
@@ -90,8 +74,8 @@ def log_in(tab: Any, email: str) -> None:
     tab.wait_for_url(re.compile(r"/ui/playground"))
 
 
-def test_log_in_from_a_redirect_and_land_where_asked(browser: Any, server: str) -> None:
-    context = browser.new_context(base_url=server)
+def test_log_in_from_a_redirect_and_land_where_asked(browser: Any, ui_server: str) -> None:
+    context = browser.new_context(base_url=ui_server)
     tab = context.new_page()
     tab.goto("/ui/assets?folder=products/")
     assert "/ui/login?next=" in tab.url
@@ -153,9 +137,9 @@ def test_a_mistake_shows_the_caret_under_the_character_and_the_hint(
 
 
 def test_the_server_rendered_playground_works_without_script(
-    browser: Any, server: str, session_state: Any
+    browser: Any, ui_server: str, session_state: Any
 ) -> None:
-    context = browser.new_context(base_url=server, java_script_enabled=False,
+    context = browser.new_context(base_url=ui_server, java_script_enabled=False,
                                   storage_state=session_state)  # fmt: skip
     tab = context.new_page()
     tab.goto("/ui/playground?asset=Acme/shoe&mods=wid=240")
@@ -271,14 +255,14 @@ SCREENS = ["/ui/login", "/ui/playground?asset=Acme/shoe&mods=wid=400%26op_usm=1,
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_page_fits_the_width_and_is_screenshotted(
-    browser: Any, server: str, session_state: Any, width: int
+    browser: Any, ui_server: str, session_state: Any, width: int
 ) -> None:
-    anonymous = browser.new_context(base_url=server, viewport={"width": width, "height": 900})
+    anonymous = browser.new_context(base_url=ui_server, viewport={"width": width, "height": 900})
     tab = anonymous.new_page()
     tab.goto("/ui/login")
     shoot(tab, "login", width)
     anonymous.close()
-    context = browser.new_context(base_url=server, viewport={"width": width, "height": 900},
+    context = browser.new_context(base_url=ui_server, viewport={"width": width, "height": 900},
                                   storage_state=session_state)  # fmt: skip
     context.set_default_timeout(WAIT)
     tab = context.new_page()

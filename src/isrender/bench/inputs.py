@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from isrender.errors import BenchSetupError
-from isrender.language import parse
-from isrender.macros import MacroRegistry, expand
-from isrender.request import bind
+from isrender.macros import MacroRegistry
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -99,8 +97,11 @@ def check_modifiers(modifiers: list[str], macros: MacroRegistry | None) -> None:
     with its caret instead of failing every image."""
     if not modifiers:
         raise BenchSetupError("give at least one --mods or a --mods-file with modifier strings")
+    from isrender.service import ImageService, SourceRecord
+
+    service, record = ImageService(macros=macros), SourceRecord("", None, "")
     for text in modifiers:
-        bind(expand(parse(text), macros), strict=True)
+        service.prepare(record, text, strict=True, answers=None)
 
 
 def find_sources(arguments: tuple[str, ...]) -> list[Path]:

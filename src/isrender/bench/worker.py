@@ -111,7 +111,7 @@ def _both(
 
 
 def _render(task: Task, macros: MacroRegistry | None) -> tuple[RenderResult, Measurement]:
-    from isrender.render.vips.renderer import render  # isrender.render, without the lazy lookup
+    from isrender.service import render  # isrender.render, without the lazy lookup
 
     result, measured = _timed(lambda: render(task.path, task.modifiers, macros))
     return result, Measurement(measured.seconds, measured.cpu_seconds, len(result.data))
@@ -135,10 +135,9 @@ def _timed(run: Callable[[], Any]) -> tuple[Any, Measurement]:
 
 
 def _target(result: RenderResult) -> FloorTarget:
-    encode = dict(result.plan.steps[-1].args) if result.plan else {}
-    quality = encode.get("quality") or 80
+    quality = result.plan.encode.options.quality if result.plan else 80
     keep_alpha = result.plan.output.keeps_alpha if result.plan else False
-    return FloorTarget(result.width, result.height, result.format, int(quality), keep_alpha)
+    return FloorTarget(result.width, result.height, result.format, quality, keep_alpha)
 
 
 def _describe(exc: Exception) -> str:

@@ -16,14 +16,17 @@ the result cache) of the company's replies.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from isrender.catalog.attribute_store import serving_attributes
 from isrender.catalog.lookups import CatalogLookups
 from isrender.catalog.service import Catalog
+from isrender.catalog.templates import template_lookup
 from isrender.errors import SourceNotFoundError
 from isrender.language import Command, ModifierString, serialize
 from isrender.macros import MacroRegistry
 from isrender.render.attributes import ServingAttributes, resolve
+from isrender.render.layer_sources import layer_objects
 from isrender.service import ImageService, PreparedRequest, SourceRecord
 
 __all__ = ["CatalogImages", "ServedCompany"]
@@ -88,14 +91,45 @@ class CatalogImages:
         self, company_ref: str, asset_ref: str, modifiers: str, strict: bool
     ) -> PreparedRequest:
         company = self.company(company_ref)
+        if not asset_ref:  # no object (§1.1): layer 0 is a solid colour or its own src=
+            return self._without_object(company, modifiers, strict)
         record = self._record(company, asset_ref)
         macros = self._macros(company)
-        prepared = company.service.prepare(record, modifiers, strict=strict, macros=macros)
+        templates = template_lookup(self.catalog, company.id, self.lookups.cached)
+        prepared = company.service.prepare(
+            record, modifiers, strict=strict, macros=macros, templates=templates
+        )
         if record.path is None and prepared.req.type == "img":
             return self._default_image(company, prepared, macros, strict)
         if record.path is None and prepared.req.type != "exists":
             raise SourceNotFoundError(f"unknown asset {company_ref}/{asset_ref}")
-        return prepared
+        return self._with_layer_versions(company, prepared)
+
+    def _without_object(
+        self, company: ServedCompany, modifiers: str, strict: bool
+    ) -> PreparedRequest:
+        """A request naming no object: no default image stands in (there is nothing missing);
+        its version is the company's attributes, and its layers' sources' versions."""
+        record = SourceRecord("", None, f".{company.attributes.render.fingerprint}",
+                              company.scope)  # fmt: skip
+        macros = self._macros(company)
+        templates = template_lookup(self.catalog, company.id, self.lookups.cached)
+        prepared = company.service.prepare(
+            record, modifiers, strict=strict, macros=macros, templates=templates
+        )
+        return self._with_layer_versions(company, prepared)
+
+    def _with_layer_versions(
+        self, company: ServedCompany, prepared: PreparedRequest
+    ) -> PreparedRequest:
+        """A composite changes when a layer's source does: its ETag (and so its result-cache
+        key) carries the version of every layer's src= asset."""
+        names = sorted(layer_objects(prepared.request))
+        if not names:
+            return prepared
+        versions = [f"{name}={self._record(company, name).version}" for name in names]
+        version = "+".join([prepared.source.version, *versions])
+        return replace(prepared, source=replace(prepared.source, version=version))
 
     def _default_image(
         self, company: ServedCompany, missing: PreparedRequest, macros: MacroRegistry,
@@ -125,7 +159,14 @@ class CatalogImages:
         if row is None:
             return None
         attributes = serving_attributes(self.catalog, row.id)
-        return ServedCompany(row.id, row.name, attributes, ImageService(attributes.render))
+        company = ServedCompany(row.id, row.name, attributes, ImageService(attributes.render))
+
+        def layer_source(name: str) -> Path | None:
+            """A layer's src= names an asset of the same company (§5.10)."""
+            return self._record(company, name).path
+
+        company.service.resolve = layer_source
+        return company
 
     def _macros(self, company: ServedCompany) -> MacroRegistry:
         return self.lookups.cached(

@@ -48,6 +48,8 @@ class Operation(StrEnum):
     UPLOAD = "upload"
     SAVE_IMAGE_FORMAT = "saveImageFormat"
     GET_IMAGE_FORMATS = "getImageFormats"
+    # isrender's own (no IPS operation): catalog attributes change every URL of the company
+    CATALOG_ATTRIBUTES = "catalogAttributes"
 
 
 _ALL = frozenset(Role) - {Role.WEB_SERVICE_USER}
@@ -65,6 +67,7 @@ _LISTS: dict[Operation, frozenset[Role]] = {
     Operation.SAVE_IMAGE_FORMAT: frozenset({Role.IPS_ADMIN, Role.IPS_COMPANY_ADMIN,
                                             Role.IPS_USER, Role.IMAGE_PORTAL_ADMIN}),
     Operation.GET_IMAGE_FORMATS: _ALL - {Role.TRIAL_SITE_ADMIN, Role.TRIAL_SITE_USER},
+    Operation.CATALOG_ATTRIBUTES: frozenset({Role.IPS_ADMIN, Role.IPS_COMPANY_ADMIN}),
 }  # fmt: skip
 _STRICT_REMOVALS = {
     Operation.SUBMIT_JOB: {Role.IPS_COMPANY_ADMIN},

@@ -3,9 +3,10 @@
 Exit codes (DESIGN.md): 0 success, 2 invalid input (the message names the position and suggests
 a fix), 1 internal failure. ``--json`` output is for scripts.
 
-Every command lives in a cli_*.py module that is imported only when that command runs, so
-``--help``, ``check`` and ``explain`` start fast (the catalog, jobs and server modules load
-SQLAlchemy, pydantic and libvips). ``make bench`` measures the start-up times.
+Every command group lives in its own module of this package (``cli/language.py``,
+``cli/jobs.py``, ...), registered in ``_LAZY_COMMANDS`` below and imported only when one of
+its commands runs, so ``--help``, ``check`` and ``explain`` start fast (the catalog, jobs and
+server modules load SQLAlchemy, pydantic and libvips). ``make bench`` measures the start-up times.
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ _LAZY_COMMANDS = {
                 "bound request by scope, and, given a source image SRC, the render plan."),
     "parse": ("isrender.cli.language", "Parse MODIFIERS and print the syntax tree (no command "
               "checks)."),
-    "assets": ("isrender.cli.catalog", "Assets of a company."),
+    "assets": ("isrender.cli.assets", "Assets of a company."),
     "bench": ("isrender.cli.bench", "Measure conversion throughput of SOURCES (files, folders, "
               "globs) for each modifier string at each worker count, beside raw pyvips thumbnail "
               "(the floor) in the same run."),
     "catalog": ("isrender.cli.catalog", "The catalog in the data directory."),
-    "company": ("isrender.cli.catalog", "Companies (tenants)."),
+    "company": ("isrender.cli.company", "Companies (tenants)."),
     "config": ("isrender.cli.config", "Settings: the effective values and their reference."),
     "demo": ("isrender.cli.demo", "Run the ExportJob seed example end to end and show what "
              "happened."),
@@ -43,13 +44,15 @@ _LAZY_COMMANDS = {
     "jobs": ("isrender.cli.jobs", "ExportJobs: list, show, log, run, stop, pause, resume, "
              "delete, download."),
     "macros": ("isrender.cli.macros", "Macro definition files: list, show and check them."),
-    "presets": ("isrender.cli.catalog", "Company image presets (ImageFormat), invoked as $name$ "
+    "presets": ("isrender.cli.presets", "Company image presets (ImageFormat), invoked as $name$ "
                 "macros."),
     "serve": ("isrender.cli.serve", "Serve /is/image/{company}/{asset}?{modifiers} from the "
               "catalog in the data directory."),
-    "upload": ("isrender.cli.catalog", "Upload files and directories (sub-folders kept) as "
+    "templates": ("isrender.cli.templates", "Compositing templates (assets of type Template), "
+                  "used as template=NAME."),
+    "upload": ("isrender.cli.upload", "Upload files and directories (sub-folders kept) as "
                "assets, in one upload job."),
-    "user": ("isrender.cli.catalog", "Users and their company memberships."),
+    "user": ("isrender.cli.users", "Users and their company memberships."),
 }  # fmt: skip
 
 

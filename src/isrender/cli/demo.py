@@ -24,16 +24,9 @@ EXAMPLE_MACROS = Path(__file__).resolve().parents[3] / "examples" / "macros.toml
 
 
 def _sample_images(folder: Path) -> list[Path]:
-    import pyvips
+    from isrender.render.vips.samples import write_samples  # libvips only when the demo runs
 
-    xy = pyvips.Image.xyz(1200, 800)
-    photo = xy[0].linear(255 / 1199, 0).bandjoin([xy[1].linear(255 / 799, 0), xy[0] * 0 + 90])
-    photo = photo.cast("uchar").copy(interpretation="srgb")
-    photo.jpegsave(str(folder / "fileToExport.jpg"), Q=90)
-    logo = pyvips.Image.black(400, 200).new_from_image([20, 60, 200]).cast("uchar")
-    alpha = pyvips.Image.black(400, 200).draw_rect(255, 100, 50, 200, 100, fill=True)
-    logo.bandjoin(alpha.cast("uchar")).copy(interpretation="srgb").pngsave(str(folder / "logo.png"))
-    return [folder / "fileToExport.jpg", folder / "logo.png"]
+    return write_samples(folder)
 
 
 @click.command("demo")

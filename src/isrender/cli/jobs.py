@@ -41,7 +41,7 @@ def _service(settings: Settings | None = None) -> JobService:
 
 
 def _login(service: JobService, email: str, password: str | None) -> User:
-    from isrender.cli.catalog import password_for  # no terminal: a clear error, exit 2
+    from isrender.cli.common import password_for  # no terminal: a clear error, exit 2
 
     return service.catalog.authenticate(email, password_for(email, password))
 

@@ -17,16 +17,18 @@ from isrender.cli.support import out, reports_errors
 from isrender.commands import CommandSpec, all_commands, lookup
 from isrender.errors import IsRenderError, closest
 from isrender.language import Command, ModifierString, Nested, parse, serialize
-from isrender.macros import MacroRegistry, expand
+from isrender.macros import MacroRegistry
 from isrender.render.formats import output_format
-from isrender.request import BoundCommand, ImageRequest, bind, iter_commands
+from isrender.request import BoundCommand, ImageRequest, iter_commands
 from isrender.request.views import ast_data, command_data, request_data, value_data
 
 if TYPE_CHECKING:
     from rich.table import Table
     from rich.tree import Tree
 
+    from isrender.macros.templates import TemplateLookup
     from isrender.render.plan import RenderPlan
+    from isrender.service import ImageService, PreparedRequest
 
 __all__ = ["register"]
 
@@ -108,24 +110,64 @@ def _pipeline_options(fn: F) -> F:
         ),
         click.option("--modifier", default=None, help="Catalog Modifier, placed before."),
         click.option("--post-modifier", default=None, help="Catalog PostModifier, placed after."),
+        click.option(
+            "--template",
+            "template_defs",
+            multiple=True,
+            metavar="NAME=BODY",
+            help="A compositing template for template=NAME (the object is $object$); repeat.",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
     return fn
 
 
-def _run_pipeline(
+def _prepare(
     modifiers: str,
     lenient: bool,
     obj: str | None,
     macro_files: tuple[str, ...],
     modifier: str | None,
     post_modifier: str | None,
-) -> tuple[ModifierString, ModifierString, ImageRequest]:
+    template_defs: tuple[str, ...] = (),
+    source: str | None = None,
+) -> PreparedRequest:
+    """The request as the image service prepares it (check, explain and convert). With
+    ``--template`` the source file is the template's ``$object$`` (named by its stem unless
+    ``--object`` names it)."""
+    from isrender.service import ImageService, SourceRecord
+
     registry = MacroRegistry.from_files(*macro_files) if macro_files else None
-    ast = parse(modifiers)
-    flat = expand(ast, registry, modifier=modifier, post_modifier=post_modifier)
-    return ast, flat, bind(flat, strict=not lenient, object=obj)
+    path = Path(source) if source else None
+    lookup = _templates(template_defs) if template_defs else None
+    name = obj or (path.stem if lookup and path else "")
+    record = SourceRecord(name, path, "", None, modifier or "", post_modifier or "")
+    service = ImageService(macros=registry)
+    return service.prepare(record, modifiers, strict=not lenient, answers=None, templates=lookup)
+
+
+def _templates(definitions: tuple[str, ...]) -> TemplateLookup:
+    """``--template NAME=BODY`` options as the lookup a catalog would give (the last wins)."""
+    from isrender.macros.templates import Template
+
+    found: dict[str, Template] = {}
+    for definition in definitions:
+        name, equals, body = definition.partition("=")
+        if not equals or not name.strip():
+            raise click.BadParameter(f"{definition!r} is not NAME=BODY", param_hint="'--template'")
+        found[name.strip()] = Template(name.strip(), body)
+    return found.get
+
+
+def _service() -> ImageService:
+    """The service convert and explain render with: a conversion tool's attributes, and the
+    ``font_map`` setting (isrender.toml or ISRENDER_FONT_MAP) for text layers."""
+    from isrender.config import Settings
+    from isrender.render.attributes import CatalogAttributes
+    from isrender.service import ImageService
+
+    return ImageService(CatalogAttributes(font_map=Settings.load().font_map))
 
 
 @_commands.command("check")
@@ -135,7 +177,7 @@ def _run_pipeline(
 @reports_errors
 def check_cmd(modifiers: str, as_json: bool, **pipeline: Any) -> None:
     """Check MODIFIERS: exit 0 when valid, 2 with the error, its position and a hint."""
-    _, _, request = _run_pipeline(modifiers, **pipeline)
+    request = _prepare(modifiers, **pipeline).request
     if as_json:
         warnings = [w.message for w in request.warnings]
         _print_json({"valid": True, "effective": request.effective(), "warnings": warnings})
@@ -156,8 +198,9 @@ def explain_cmd(arguments: tuple[str, ...], as_json: bool, **pipeline: Any) -> N
     if len(arguments) > 2:
         raise click.UsageError("explain takes [SRC] MODIFIERS")
     source = arguments[0] if len(arguments) == 2 else None
-    ast, flat, request = _run_pipeline(arguments[-1], **pipeline)
-    render_plan = _plan_for(source, request) if source else None
+    prepared = _prepare(arguments[-1], **pipeline, source=source)
+    ast, flat, request = prepared.ast, prepared.flat, prepared.request
+    render_plan = _plan_for(prepared) if source else None
     if as_json:
         data: dict[str, Any] = {
             "canonical": serialize(ast),
@@ -167,6 +210,7 @@ def explain_cmd(arguments: tuple[str, ...], as_json: bool, **pipeline: Any) -> N
         }
         if render_plan is not None:
             data["plan"] = [step.describe() for step in render_plan.steps]
+            data["ignored"] = list(render_plan.ignored)
         _print_json(data)
         return
     stage = iter(range(1, 5)).__next__  # stages are numbered as shown: no gap without macros
@@ -194,15 +238,14 @@ def explain_cmd(arguments: tuple[str, ...], as_json: bool, **pipeline: Any) -> N
         size = f"{source_info.width}x{source_info.height} {source_info.loader}"
         out.rule(f"{stage()}. render plan ({size})")
         out.print(render_plan.describe(), markup=False)
+        for note in render_plan.ignored:
+            out.print(f"[yellow]ignored:[/] {_escape(note)}")
         w, h = render_plan.reply_size
         out.print(f"reply: {w}x{h}")
 
 
-def _plan_for(source: str, request: ImageRequest) -> RenderPlan:
-    from isrender.render.plan import plan
-    from isrender.render.vips.renderer import read_source_info
-
-    return plan(request, read_source_info(source))
+def _plan_for(prepared: PreparedRequest) -> RenderPlan:
+    return _service().plan_render(prepared).plan
 
 
 @_commands.command("convert")
@@ -224,14 +267,13 @@ def convert_cmd(source: str, modifiers: str, output: str, force: bool, **pipelin
 
     An OUTPUT extension of another image format than the reply's (fmt=png into a.jpg) is
     refused with exit 2, before rendering, unless --force."""
-    from isrender.render.vips.renderer import render_request
-
-    _, _, request = _run_pipeline(modifiers, **pipeline)
+    prepared = _prepare(modifiers, **pipeline, source=source)
+    request = prepared.request
     target = Path(output)
     to_directory = target.is_dir() or output.endswith(("/", os.sep))
     if not to_directory and not force:
         _refuse_a_contradicting_extension(target, request)
-    result = render_request(source, request)
+    result = _service().render(prepared)
     if to_directory:
         target = target / (Path(source).stem + result.extension)
     _write_atomically(target, result.data)
@@ -240,28 +282,20 @@ def convert_cmd(source: str, modifiers: str, output: str, force: bool, **pipelin
     out.print(summary, markup=False)
 
 
-# Other spellings of the extensions encode.py gives each format.
-_SAME_FORMAT = {".jpeg": ".jpg", ".jpe": ".jpg", ".jfif": ".jpg", ".tif": ".tiff"}
-
-
 def _refuse_a_contradicting_extension(target: Path, request: ImageRequest) -> None:
     """An extension that names another known format would mislabel the bytes (a PNG in a.jpg);
     no extension, or one that names no format (.out), is the user's choice."""
-    from isrender.render.formats import extension_for
+    from isrender.commands.formats import FORMATS
 
     suffix = target.suffix.lower()
-    known = {extension_for(name) for name in _FORMAT_NAMES} | set(_SAME_FORMAT)
+    meaning = {e: s.extension for s in FORMATS.values() for e in (s.extension, *s.other_extensions)}
     reply = output_format(request)
-    if suffix in known and _SAME_FORMAT.get(suffix, suffix) != reply.extension:
+    if suffix in meaning and meaning[suffix] != reply.extension:
         raise click.BadParameter(
             f"{target.name} says {suffix}, but fmt={reply.format} writes {reply.extension} "
             f"({reply.media_type}): change the name or fmt=, or pass --force",
             param_hint="'-o'",
         )
-
-
-_FORMAT_NAMES = ("jpeg", "png", "gif", "tif", "webp", "avif", "heic", "jpeg2000", "jpegxr", "pdf",
-                 "eps", "swf")  # fmt: skip
 
 
 def _write_atomically(target: Path, data: bytes) -> None:
@@ -339,6 +373,7 @@ def _describe(spec: CommandSpec) -> None:
         out.print(f"; before any layer= it applies to: {data['in_comp']}", end="")
         out.print(f"; in effect layers: {'yes' if spec.in_effect else 'ignored'}", end="")
     out.print()
+    out.print(f"rendered by: {spec.renders}")
     if "shares_slot_with" in data:
         out.print(f"shares its slot with: {data['shares_slot_with']} (the later one wins)")
     if spec.aliases:
@@ -358,6 +393,18 @@ def _describe(spec: CommandSpec) -> None:
             "" if default is None else str(default),
         )
     out.print(table)
+    if "formats" in data:
+        formats = Table(
+            "format", "extension", "media type", "alpha", "written", "exports", box=None
+        )
+        for row in data["formats"]:
+            formats.add_row(
+                row["name"],
+                row["extension"],
+                row["media_type"],
+                *("yes" if row[k] else "" for k in ("alpha", "writable", "export")),
+            )
+        out.print(formats)
 
 
 def register(main: click.Group) -> None:

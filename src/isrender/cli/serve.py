@@ -2,10 +2,12 @@
 
 With N > 1 this process supervises N ``isrender serve`` children, each binding the same port
 with SO_REUSEPORT: the kernel spreads new connections over them, and every answer goes
-straight from the child that accepted it, with no proxy hop and no shared accept lock (plain
-``uvicorn --workers`` was measured adding latency at one client; see the README). The
-children share state through the database and ``data_dir`` (secret key, originals); only the
-first runs the in-process job worker. A child that dies is restarted.
+straight from the child that accepted it, with no proxy hop and no shared accept lock. (Plain
+``uvicorn --workers`` on the same app was measured adding no latency at one client either,
+benchmarks/test_server_workers.py; this supervisor exists for the job worker, the serving
+tuning in every child and restarts.) The children share state through the database and
+``data_dir`` (secret key, originals); only the first runs the in-process job worker. A child
+that dies is restarted.
 """
 
 from __future__ import annotations

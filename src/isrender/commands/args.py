@@ -4,6 +4,10 @@ A command's syntax is a tuple of Arg objects. After a value is %-decoded it is s
 (§1.4: an encoded comma separates too) and each Arg takes its part(s) from an ArgReader; a colour
 may take several (§5.9). Every Arg knows its name, how it is written in documentation and which
 values it accepts, so the docs and the checks come from one place.
+
+A part an Arg refuses may carry a Mend: what lenient binding does instead of failing (white
+space trimmed, a decimal rounded where a whole number is expected, an unknown keyword read as
+its near spelling or left to its default). Strict binding never looks at it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ __all__ = [
     "Flag",
     "Int",
     "Keyword",
+    "Mend",
     "Real",
     "Rest",
     "Text",
@@ -45,10 +50,27 @@ _INT = re.compile(r"[+-]?[0-9]+\Z")
 _REAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 
 
+@dataclass(frozen=True)
+class Mend:
+    """How lenient binding may read a refused part: as ``part`` instead, or, when ``part`` is
+    None, by ignoring the whole command (its default applies). ``kind`` and ``note`` become
+    the warning (``rounded``, ``white-space``, ``near-spelling``, ``default``)."""
+
+    kind: str
+    note: str
+    part: str | None
+
+
+# An unknown keyword is read as a choice only when the two are this alike (difflib ratio):
+# pjpg -> pjpeg and sharp3 -> sharp2, but not trilin -> bilin (a different method).
+NEAR_SPELLING = 0.8
+
+
 class ArgProblem(Exception):
     """Raised by an Arg or a command's builder; binding turns it into InvalidValueError.
 
-    ``index`` is the comma-separated part the problem is in (None: the whole value).
+    ``index`` is the comma-separated part the problem is in (None: the whole value); ``mend``
+    is what lenient binding may do about it (None: nothing, the value stays an error).
     """
 
     def __init__(
@@ -60,6 +82,7 @@ class ArgProblem(Exception):
         expected: str = "",
         index: int | None = None,
         hint: str | None = None,
+        mend: Mend | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -68,6 +91,7 @@ class ArgProblem(Exception):
         self.expected = expected
         self.index = index
         self.hint = hint
+        self.mend = mend
 
 
 class ConstraintProblem(Exception):
@@ -127,6 +151,9 @@ class Arg:
             return self.convert(part)
         except ArgProblem as problem:
             problem.index = index
+            trimmed = part.strip()
+            if trimmed != part and trimmed:  # 'jpeg ' from a template: trim before anything
+                problem.mend = Mend("white-space", f"white space around {part!r} removed", trimmed)
             raise
 
     def convert(self, part: str) -> Any:
@@ -139,7 +166,9 @@ class Arg:
     def syntax(self) -> str:
         return f"<{self.name}>"
 
-    def problem(self, part: str, why: str = "", hint: str | None = None) -> ArgProblem:
+    def problem(
+        self, part: str, why: str = "", hint: str | None = None, mend: Mend | None = None
+    ) -> ArgProblem:
         message = f"{self.name} {part!r} is not {self.describe()}"
         return ArgProblem(
             f"{message} ({why})" if why else message,
@@ -147,6 +176,7 @@ class Arg:
             value=part,
             expected=self.describe(),
             hint=hint,
+            mend=mend,
         )
 
 
@@ -191,12 +221,26 @@ class Int(Arg):
     def convert(self, part: str) -> int:
         checked_length(part, self.name)
         if not _INT.match(part):
-            hint = "whole numbers only" if _REAL.match(part) else None
-            raise self.problem(part, hint=hint)
+            if _REAL.match(part):
+                raise self.problem(part, hint="whole numbers only", mend=self._rounded(part))
+            raise self.problem(part)
         value = int(part)
         if not self.lo <= value <= self.hi:
             raise self.problem(part, "out of range")
         return value
+
+    def _rounded(self, part: str) -> Mend | None:
+        """``0.5`` -> ``1``, ``1372.01`` -> ``1372`` (halves away from zero), if in range."""
+        whole = _round_half_away(float(part))
+        if whole is None or not self.lo <= whole <= self.hi:
+            return None
+        return Mend("rounded", f"{part} rounded to {whole}", str(whole))
+
+
+def _round_half_away(value: float) -> int | None:
+    if not math.isfinite(value):
+        return None
+    return int(math.copysign(math.floor(abs(value) + 0.5), value))
 
 
 @dataclass(frozen=True)
@@ -239,6 +283,9 @@ class Flag(Arg):
             return True
         if lowered in ("0", "false"):
             return False
+        whole = _round_half_away(float(part)) if _REAL.match(part) else None
+        if whole in (0, 1):  # 1.0, 0.0
+            raise self.problem(part, mend=Mend("rounded", f"{part} read as {whole}", str(whole)))
         raise self.problem(part)
 
 
@@ -268,7 +315,18 @@ class Keyword(Arg):
             if key == alias:
                 return target
         suggestion = closest(part, self.choices)
-        raise self.problem(part, hint=f"did you mean '{suggestion}'?" if suggestion else None)
+        hint = f"did you mean '{suggestion}'?" if suggestion else None
+        raise self.problem(part, hint=hint, mend=self._fallback(part))
+
+    def _fallback(self, part: str) -> Mend:
+        """A near spelling of a choice, else the default, else the command is ignored."""
+        near = closest(part, self.choices, cutoff=NEAR_SPELLING)
+        if near is not None:
+            return Mend("near-spelling", f"unknown {self.name} {part!r} read as {near!r}", near)
+        if isinstance(self.default, str):
+            note = f"unknown {self.name} {part!r}: the default {self.default!r} applies"
+            return Mend("default", note, self.default)
+        return Mend("default", f"unknown {self.name} {part!r}: ignored, the default applies", None)
 
 
 @dataclass(frozen=True)

@@ -5,33 +5,41 @@ from __future__ import annotations
 
 from isrender.commands.args import Flag, Int, Keyword, Real
 from isrender.commands.colors import Color, ColorArg, ColorSpace
-from isrender.commands.registry import InComp, Scope, Tag, command
+from isrender.commands.registry import InComp, Scope, Tag, command, declare
 from isrender.commands.values import Colorize, Noise, Unsharp
 
 L = Scope.LAYER
 COMPOSITE = InComp.COMPOSITE
 
 
+# The colour and blur filters are declared in the order §6.0 step A5 applies them (D-26):
+# render/phases.py takes FILTER_ORDER from this table.
+
+
 def _percent(name: str) -> Int:
     return Int(name, lo=-100, hi=100)
 
 
-@command("op_blur", L, Tag.CORE, Real("radius", lo=0, hi=100), in_comp=COMPOSITE, in_effect=True)
-def op_blur(radius: float) -> float:
-    """Blur radius 0..100 in composite pixels; also feathers effect layers."""
-    return radius
+declare(
+    "op_brightness",
+    L,
+    Tag.CORE,
+    _percent("amount"),
+    in_comp=COMPOSITE,
+    renders="filter",
+    summary="Darken (<0) or brighten (>0), -100..100.",
+)
 
 
-@command("op_brightness", L, Tag.CORE, _percent("amount"), in_comp=COMPOSITE)
-def op_brightness(amount: int) -> int:
-    """Darken (<0) or brighten (>0), -100..100."""
-    return amount
-
-
-@command("op_contrast", L, Tag.CORE, _percent("percent"), in_comp=COMPOSITE)
-def op_contrast(percent: int) -> int:
-    """Contrast -100..100: pixels above 50 % brightness move up, below move down."""
-    return percent
+declare(
+    "op_contrast",
+    L,
+    Tag.CORE,
+    _percent("percent"),
+    in_comp=COMPOSITE,
+    renders="filter",
+    summary="Contrast -100..100: pixels above 50 % brightness move up, below move down.",
+)
 
 
 @command(
@@ -42,28 +50,33 @@ def op_contrast(percent: int) -> int:
     _percent("green"),
     _percent("blue"),
     in_comp=COMPOSITE,
+    renders="filter",
 )
 def op_colorbalance(red: int, green: int, blue: int) -> tuple[int, int, int]:
     """Per-channel adjustment of red, green and blue, each -100..100."""
     return red, green, blue
 
 
-@command("op_hue", L, Tag.CORE, Int("degrees", lo=-180, hi=180), in_comp=COMPOSITE)
-def op_hue(degrees: int) -> int:
-    """Rotates the hue of visible pixels by -180..180 degrees."""
-    return degrees
+declare(
+    "op_hue",
+    L,
+    Tag.CORE,
+    Int("degrees", lo=-180, hi=180),
+    in_comp=COMPOSITE,
+    renders="filter",
+    summary="Rotates the hue of visible pixels by -180..180 degrees.",
+)
 
 
-@command("op_saturation", L, Tag.CORE, _percent("amount"), in_comp=COMPOSITE)
-def op_saturation(amount: int) -> int:
-    """Saturation -100..100; -100 removes all colour."""
-    return amount
-
-
-@command("op_invert", L, Tag.CORE, Flag("invert"), in_comp=COMPOSITE)
-def op_invert(invert: bool) -> bool:
-    """Negative of every colour component."""
-    return invert
+declare(
+    "op_saturation",
+    L,
+    Tag.CORE,
+    _percent("amount"),
+    in_comp=COMPOSITE,
+    renders="filter",
+    summary="Saturation -100..100; -100 removes all colour.",
+)
 
 
 @command(
@@ -75,10 +88,34 @@ def op_invert(invert: bool) -> bool:
     Real("contrast", lo=0, hi=100, optional=True, default=0.0),
     in_comp=COMPOSITE,
     aliases=("colorize",),  # D-42: reference examples write colorize=
+    renders="filter",
 )
 def op_colorize(color: Color, normalize: str, contrast: float) -> Colorize:
     """Recolours from luminance with an RGB colour; norm centres brightness; contrast 0..100."""
     return Colorize(color, normalize, contrast)
+
+
+declare(
+    "op_invert",
+    L,
+    Tag.CORE,
+    Flag("invert"),
+    in_comp=COMPOSITE,
+    renders="filter",
+    summary="Negative of every colour component.",
+)
+
+
+declare(
+    "op_blur",
+    L,
+    Tag.CORE,
+    Real("radius", lo=0, hi=100),
+    in_comp=COMPOSITE,
+    in_effect=True,
+    renders="filter",
+    summary="Blur radius 0..100 in composite pixels; also feathers effect layers.",
+)
 
 
 @command(
@@ -90,16 +127,22 @@ def op_colorize(color: Color, normalize: str, contrast: float) -> Colorize:
     Flag("monochrome", optional=True, default=False),
     in_comp=COMPOSITE,
     in_effect=True,
+    renders="filter",
 )
 def op_noise(amount: int, distribution: str, monochrome: bool) -> Noise:
     """Adds noise to the foreground: amount 0..100 %, uniform or gaussian, monochrome flag."""
     return Noise(amount, distribution, monochrome)
 
 
-@command("op_sharpen", L, Tag.CORE, Flag("sharpen"), in_comp=InComp.VIEW)
-def op_sharpen(sharpen: bool) -> bool:
-    """Basic sharpening; in comp scope on the final view."""
-    return sharpen
+declare(
+    "op_sharpen",
+    L,
+    Tag.CORE,
+    Flag("sharpen"),
+    in_comp=InComp.VIEW,
+    renders="sharpen",
+    summary="Basic sharpening; in comp scope on the final view.",
+)
 
 
 _USM = (
@@ -110,8 +153,8 @@ _USM = (
 )
 
 
-@command("op_usmR", L, Tag.CORE, *_USM, slot="op_usm", in_comp=InComp.VIEW)
-@command("op_usm", L, Tag.CORE, *_USM, in_comp=InComp.VIEW)
+@command("op_usmR", L, Tag.CORE, *_USM, slot="op_usm", in_comp=InComp.VIEW, renders="unsharp")
+@command("op_usm", L, Tag.CORE, *_USM, in_comp=InComp.VIEW, renders="unsharp")
 def op_usm(amount: float, radius: float, threshold: int, monochrome: bool) -> Unsharp:
     """Unsharp mask: amount 0..5, radius 0..250, threshold 0..255, monochrome.
 
@@ -121,14 +164,35 @@ def op_usm(amount: float, radius: float, threshold: int, monochrome: bool) -> Un
     return Unsharp(amount, radius, threshold, monochrome)
 
 
-@command("op_grow", L, Tag.LAYER, _percent("pixels"), in_comp=COMPOSITE, in_effect=True)
-def op_grow(pixels: int) -> int:
-    """Dilate (>0) or erode (<0) image data per channel; mainly sizes effects."""
-    return pixels
+declare(
+    "op_grow",
+    L,
+    Tag.LAYER,
+    _percent("pixels"),
+    in_comp=COMPOSITE,
+    in_effect=True,
+    renders="grow",
+    summary="Dilate (>0) or erode (<0) image data per channel; mainly sizes effects.",
+)
 
 
-@command("op_growMaskR", L, Tag.LAYER, _percent("pixels"), slot="op_growMask")
-@command("op_growMask", L, Tag.LAYER, _percent("pixels"))
-def op_grow_mask(pixels: int) -> int:
-    """Dilate/erode the mask; op_growMask's radius scales with the image, op_growMaskR's not."""
-    return pixels
+_GROW_MASK = (
+    "Dilate/erode the mask; op_growMask's radius scales with the image, op_growMaskR's not."
+)
+declare(
+    "op_growMaskR",
+    L,
+    Tag.LAYER,
+    _percent("pixels"),
+    slot="op_growMask",
+    renders="grow_mask",
+    summary=_GROW_MASK,
+)
+declare(
+    "op_growMask",
+    L,
+    Tag.LAYER,
+    _percent("pixels"),
+    renders="grow_mask",
+    summary=_GROW_MASK,
+)

@@ -5,10 +5,19 @@ from __future__ import annotations
 import re
 
 from isrender.commands.args import ArgProblem, Flag, Int, Keyword, Rest, Text
-from isrender.commands.colors import Color, ColorArg
+from isrender.commands.colors import ColorArg
 from isrender.commands.paths import PathArg
-from isrender.commands.registry import InComp, Scope, Tag, command
-from isrender.commands.values import LayerSelect, Opacity, PathDefinition
+from isrender.commands.registry import (
+    LAYERS,
+    NO_PIXELS,
+    NOT_RENDERED,
+    InComp,
+    Scope,
+    Tag,
+    command,
+    declare,
+)
+from isrender.commands.values import LayerSelect, Opacity
 
 L = Scope.LAYER
 
@@ -35,7 +44,9 @@ def _layer_number(text: str) -> int | None:
     return value
 
 
-@command("layer", Scope.SEGMENT, Tag.LAYER, Text("layer"), Text("name", optional=True))
+@command(
+    "layer", Scope.SEGMENT, Tag.LAYER, Text("layer"), Text("name", optional=True), renders=LAYERS
+)
 def layer(first: str, name: str | None) -> LayerSelect:
     """Starts a layer segment: layer=n, layer=comp, layer=n,name or layer=name (n >= 0)."""
     if name is not None:
@@ -47,7 +58,7 @@ def layer(first: str, name: str | None) -> LayerSelect:
     return LayerSelect(None, _layer_name(first, 0))
 
 
-@command("effect", Scope.SEGMENT, Tag.LAYER, Int("number"))
+@command("effect", Scope.SEGMENT, Tag.LAYER, Int("number"), renders=NOT_RENDERED)
 def effect(number: int) -> int:
     """Starts an effect segment on the current layer: < 0 outer effect, > 0 inner (never 0)."""
     if number == 0:
@@ -63,41 +74,55 @@ def effect(number: int) -> int:
     Int("fill", lo=0, hi=100, optional=True, default=100),
     in_comp=InComp.COMPOSITE,
     in_effect=True,
+    renders="opacity",
 )
 def opac(opacity: int, fill: int) -> Opacity:
     """Opacity 0..100 of the layer and its effects, and fill opacity of the content."""
     return Opacity(opacity, fill)
 
 
-@command(
+declare(
     "blendMode",
     L,
     Tag.LAYER,
     Keyword("mode", choices=("norm", "dissolve", "lighten", "darken", "mult", "screen")),
     in_comp=InComp.IGNORED,
     in_effect=True,
+    renders=LAYERS,
+    summary="Photoshop-like blending: norm, dissolve, lighten, darken, mult, screen.",
 )
-def blend_mode(mode: str) -> str:
-    """Photoshop-like blending: norm, dissolve, lighten, darken, mult, screen."""
-    return mode
 
 
-@command("color", L, Tag.LAYER, ColorArg("color"), in_effect=True)
-def color(value: Color) -> Color:
-    """Foreground of solid-colour and effect layers; fills transparent areas of image layers."""
-    return value
+declare(
+    "color",
+    L,
+    Tag.LAYER,
+    ColorArg("color"),
+    in_effect=True,
+    renders="fill",
+    summary="Foreground of solid-colour and effect layers; fills transparent areas of image "
+    "layers.",
+)
 
 
-@command("bgColor", L, Tag.CORE, ColorArg("color"))
-def bg_color(value: Color) -> Color:
-    """Fills transparent areas of the layer after rotate and extend (default transparent)."""
-    return value
+declare(
+    "bgColor",
+    L,
+    Tag.CORE,
+    ColorArg("color"),
+    renders="fill",
+    summary="Fills transparent areas of the layer after rotate and extend (default transparent).",
+)
 
 
-@command("hide", L, Tag.LAYER, Flag("hide"))
-def hide(value: bool) -> bool:
-    """Hides the layer without removing its commands."""
-    return value
+declare(
+    "hide",
+    L,
+    Tag.LAYER,
+    Flag("hide"),
+    renders="opacity",
+    summary="Hides the layer without removing its commands.",
+)
 
 
 _NAMES = (Text("path"), Rest("paths", item=Text("path")))
@@ -107,37 +132,83 @@ def _names(first: str, more: tuple[str, ...]) -> tuple[str, ...]:
     return (first, *more)
 
 
-@command("clipPath", L, Tag.LAYER, PathArg("path"), whole=True, in_comp=InComp.COMPOSITE)
-def clip_path(path: PathDefinition) -> PathDefinition:
-    """Clips the layer to a path (M/L/C/Z with commas); outside is transparent."""
-    return path
+declare(
+    "clipPath",
+    L,
+    Tag.LAYER,
+    PathArg("path"),
+    whole=True,
+    in_comp=InComp.COMPOSITE,
+    renders="clip",
+    summary="Clips the layer to a path (M/L/C/Z with commas); outside is transparent.",
+)
 
 
-@command("clipPathE", L, Tag.LAYER, *_NAMES, slot="clipPath", in_comp=InComp.COMPOSITE)
+@command(
+    "clipPathE",
+    L,
+    Tag.LAYER,
+    *_NAMES,
+    slot="clipPath",
+    in_comp=InComp.COMPOSITE,
+    renders=NOT_RENDERED,
+)
 def clip_path_e(first: str, more: tuple[str, ...]) -> tuple[str, ...]:
     """Clips to the intersection of named embedded Photoshop paths."""
     return _names(first, more)
 
 
-@command("clipXPath", L, Tag.LAYER, PathArg("path"), whole=True, in_comp=InComp.COMPOSITE)
-def clip_x_path(path: PathDefinition) -> PathDefinition:
-    """Excludes a path from the clip area (needs clipPath)."""
-    return path
+declare(
+    "clipXPath",
+    L,
+    Tag.LAYER,
+    PathArg("path"),
+    whole=True,
+    in_comp=InComp.COMPOSITE,
+    renders="clip",
+    summary="Excludes a path from the clip area (needs clipPath).",
+)
 
 
-@command("clipXPathE", L, Tag.LAYER, *_NAMES, slot="clipXPath", in_comp=InComp.COMPOSITE)
+@command(
+    "clipXPathE",
+    L,
+    Tag.LAYER,
+    *_NAMES,
+    slot="clipXPath",
+    in_comp=InComp.COMPOSITE,
+    renders=NOT_RENDERED,
+)
 def clip_x_path_e(first: str, more: tuple[str, ...]) -> tuple[str, ...]:
     """Excludes named embedded paths from the clip area."""
     return _names(first, more)
 
 
-@command("map", L, Tag.REQ, Text("areas"), whole=True, empty=True, in_comp=InComp.COMPOSITE)
+@command(
+    "map",
+    L,
+    Tag.REQ,
+    Text("areas"),
+    whole=True,
+    empty=True,
+    in_comp=InComp.COMPOSITE,
+    renders=NO_PIXELS,
+)
 def map_(areas: str | None) -> str:
     """Image map <AREA> elements in layer coordinates (req=map); empty: no map for the layer."""
     return areas or ""
 
 
-@command("mapA", L, Tag.REQ, Text("areas"), whole=True, empty=True, in_comp=InComp.COMPOSITE)
+@command(
+    "mapA",
+    L,
+    Tag.REQ,
+    Text("areas"),
+    whole=True,
+    empty=True,
+    in_comp=InComp.COMPOSITE,
+    renders=NO_PIXELS,
+)
 def map_a(areas: str | None) -> str:
     """Image map in source-image coordinates; ignored when map= is present."""
     return areas or ""

@@ -6,54 +6,12 @@ import re
 from dataclasses import dataclass
 
 from isrender.commands.args import Arg, ConstraintProblem, Flag, Int, Keyword, Real, Rest, Text
-from isrender.commands.registry import Scope, Tag, command
+from isrender.commands.formats import CMYK, FORMATS, PIXEL_TYPES, RGB, format_spec
+from isrender.commands.registry import NO_PIXELS, NOT_RENDERED, Scope, Tag, command, declare
 from isrender.commands.values import Format, Icc, Quality, Quantize
 
 R = Scope.REQUEST
 
-RGB, GRAY, CMYK = "rgb", "gray", "cmyk"
-
-
-@dataclass(frozen=True, slots=True)
-class FormatRule:
-    """What one ``fmt=`` format allows (the table of §6.3)."""
-
-    pixel_types: tuple[str, ...]
-    compressions: tuple[str, ...] = ()
-
-
-_ALL = (RGB, GRAY, CMYK)
-_LOSSY = ("lossy", "lossless")
-FORMATS: dict[str, FormatRule] = {
-    "jpeg": FormatRule(_ALL),
-    "jpg": FormatRule(_ALL),
-    "pjpeg": FormatRule(_ALL),
-    "png": FormatRule((RGB, GRAY)),
-    "png-alpha": FormatRule((RGB, GRAY)),
-    "png8": FormatRule((RGB,)),
-    "png8-alpha": FormatRule((RGB,)),
-    "gif": FormatRule((RGB, GRAY)),
-    "gif-alpha": FormatRule((RGB, GRAY)),
-    "tif": FormatRule(_ALL, ("none", "lzw", "zip", "jpeg")),
-    "tif-alpha": FormatRule(_ALL, ("none", "lzw", "zip")),
-    "webp": FormatRule((RGB,), _LOSSY),
-    "webp-alpha": FormatRule((RGB,), _LOSSY),
-    "avif": FormatRule((RGB,), _LOSSY),  # D-40
-    "avif-alpha": FormatRule((RGB,), _LOSSY),
-    "heic": FormatRule((RGB,), ("lossless",)),  # D-40: lossless only, a no-op
-    "jpeg2000": FormatRule((RGB, GRAY), _LOSSY),
-    "jpeg2000-alpha": FormatRule((RGB, GRAY), _LOSSY),
-    "jpegxr": FormatRule((RGB,), _LOSSY),
-    "jpegxr-alpha": FormatRule((RGB,), _LOSSY),
-    "pdf": FormatRule(_ALL, ("none", "zip", "jpeg")),
-    "eps": FormatRule(_ALL),
-    "swf": FormatRule((RGB, GRAY)),
-    "swf-alpha": FormatRule((RGB, GRAY)),
-    "swf3": FormatRule((RGB, GRAY)),
-    "swf3-alpha": FormatRule((RGB, GRAY)),
-    "f4m": FormatRule(()),  # streaming manifests, req=mbrSet only
-    "m3u8": FormatRule(()),
-}
 
 # Standard profile identifiers of §6.3 icc= and the pixel type each converts to. Names outside
 # this table are looked up in the deployment's profile map when rendering.
@@ -118,16 +76,17 @@ def profile_pixel_type(profile: str) -> str | None:
     R,
     Tag.CORE,
     Keyword("format", choices=tuple(FORMATS)),
-    Keyword("pixelType", choices=_ALL, optional=True, skippable=True),
+    Keyword("pixelType", choices=PIXEL_TYPES, optional=True, skippable=True),
     Keyword(
         "compression",
         choices=("jpeg", "lossy", "lossless", "lzw", "none", "zip"),
         optional=True,
     ),
+    renders="encode",
 )
 def fmt(format: str, pixel_type: str | None, compression: str | None) -> Format:
     """Reply format, with an optional pixel type (rgb, gray, cmyk) and compression."""
-    rule = FORMATS[format]
+    rule = format_spec(format)
     if pixel_type is not None and pixel_type not in rule.pixel_types:
         allowed = ", ".join(rule.pixel_types) or "none"
         raise ConstraintProblem(
@@ -142,7 +101,12 @@ def fmt(format: str, pixel_type: str | None, compression: str | None) -> Format:
 
 
 @command(
-    "qlt", R, Tag.CORE, Int("quality", lo=1, hi=100), Flag("chroma", optional=True, default=False)
+    "qlt",
+    R,
+    Tag.CORE,
+    Int("quality", lo=1, hi=100),
+    Flag("chroma", optional=True, default=False),
+    renders="encode",
 )
 def qlt(quality: int, chroma: bool) -> Quality:
     """JPEG quality 1-100; a second argument of 1 disables chroma subsampling."""
@@ -173,6 +137,7 @@ class Hex6(Arg):
     Keyword("dither", choices=("diffuse", "off"), optional=True, default="diffuse"),
     Int("numColors", lo=2, hi=256, optional=True, default=256),
     Rest("colors", item=Hex6("color")),
+    renders="encode",
 )
 def quantize(
     palette: str, dither: str, num_colors: int, colors: tuple[tuple[int, int, int], ...]
@@ -181,16 +146,24 @@ def quantize(
     return Quantize(palette, dither, num_colors, colors)
 
 
-@command("pscan", R, Tag.CORE, Keyword("scans", choices=("auto", "3", "4", "5")))
-def pscan(scans: str) -> str:
-    """Number of progressive scans for fmt=pjpeg: auto, 3, 4 or 5."""
-    return scans
+declare(
+    "pscan",
+    R,
+    Tag.CORE,
+    Keyword("scans", choices=("auto", "3", "4", "5")),
+    renders=NO_PIXELS,
+    summary="Number of progressive scans for fmt=pjpeg: auto, 3, 4 or 5.",
+)
 
 
-@command("jpegSize", R, Tag.CORE, Int("kilobytes", lo=0))
-def jpeg_size(kilobytes: int) -> int:
-    """Cap on the JPEG size in kilobytes (0 = none); quality is lowered until it fits."""
-    return kilobytes
+declare(
+    "jpegSize",
+    R,
+    Tag.CORE,
+    Int("kilobytes", lo=0),
+    renders="encode",
+    summary="Cap on the JPEG size in kilobytes (0 = none); quality is lowered until it fits.",
+)
 
 
 @command(
@@ -205,44 +178,60 @@ def jpeg_size(kilobytes: int) -> int:
     ),
     Flag("blackPointCompensation", optional=True),
     Flag("dither", optional=True),
+    renders="colour",
 )
 def icc(profile: str, intent: str | None, bpc: bool | None, dither: bool | None) -> Icc:
     """Output colour profile (a profile name; its pixel type becomes the output's) and intent."""
     return Icc(_COMMON_NAMES.get(profile, profile), intent, bpc, dither)
 
 
-@command("iccEmbed", R, Tag.CORE, Flag("embed"))
-def icc_embed(embed: bool) -> bool:
-    """Embed the output colour profile in the reply."""
-    return embed
+declare(
+    "iccEmbed",
+    R,
+    Tag.CORE,
+    Flag("embed"),
+    renders="encode",
+    summary="Embed the output colour profile in the reply.",
+)
 
 
-@command("xmpEmbed", R, Tag.CORE, Flag("embed"))
-def xmp_embed(embed: bool) -> bool:
-    """Copy the source's XMP metadata into the reply (jpeg, tif)."""
-    return embed
+declare(
+    "xmpEmbed",
+    R,
+    Tag.CORE,
+    Flag("embed"),
+    renders="encode",
+    summary="Copy the source's XMP metadata into the reply (jpeg, tif).",
+)
 
 
-@command("pathEmbed", R, Tag.SERVER, Flag("embed"))
-def path_embed(embed: bool) -> bool:
-    """Copy the source's Photoshop paths into the reply (jpeg, tif, eps)."""
-    return embed
+declare(
+    "pathEmbed",
+    R,
+    Tag.SERVER,
+    Flag("embed"),
+    renders=NOT_RENDERED,
+    summary="Copy the source's Photoshop paths into the reply (jpeg, tif, eps).",
+)
 
 
-@command("printRes", R, Tag.CORE, Real("dpi", lo=0, lo_open=True))
-def print_res(dpi: float) -> float:
-    """Print resolution in dpi written into the reply header; pixel size does not change."""
-    return dpi
+declare(
+    "printRes",
+    R,
+    Tag.CORE,
+    Real("dpi", lo=0, lo_open=True),
+    renders="encode",
+    summary="Print resolution in dpi written into the reply header; pixel size does not change.",
+)
 
 
-@command(
+declare(
     "resMode",
     R,
     Tag.CORE,
     Keyword(
         "mode", choices=("bilin", "bicub", "sharp2", "bisharp"), aliases=(("sharp", "sharp2"),)
     ),
+    renders="resize",
+    summary="Resampling for every scaling step: bilin, bicub, sharp2 or bisharp (sharp = sharp2).",
 )
-def res_mode(mode: str) -> str:
-    """Resampling for every scaling step: bilin, bicub, sharp2 or bisharp (sharp = sharp2)."""
-    return mode

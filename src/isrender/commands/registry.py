@@ -23,13 +23,20 @@ from typing import Any, TypeVar
 from isrender.commands.args import Arg, ArgProblem, ArgReader, Rest
 
 __all__ = [
+    "FATES",
+    "GEOMETRY",
+    "LAYERS",
+    "NOT_RENDERED",
+    "NO_PIXELS",
     "CommandSpec",
     "InComp",
     "Scope",
     "Tag",
     "all_commands",
     "command",
+    "declare",
     "lookup",
+    "rendered_by",
 ]
 
 
@@ -61,6 +68,15 @@ class InComp(StrEnum):
     FORBIDDEN = "not permitted"
 
 
+# A command's render fate: how it reaches the pixels. Besides these, a fate names the plan step
+# that applies the command (render/steps.py: "resize", "filter", "encode", ...).
+GEOMETRY = "geometry"  # sizes the plan (view and layer geometry, render/geometry.py)
+LAYERS = "layers"  # places a layer on the canvas (compositing); no effect on layer 0 alone
+NO_PIXELS = "no pixel effect"  # request metadata, caching, the reply type
+NOT_RENDERED = "not rendered yet"  # refused when rendering (ignored, with a warning, leniently)
+FATES = (GEOMETRY, LAYERS, NO_PIXELS, NOT_RENDERED)
+
+
 @dataclass(frozen=True)
 class CommandSpec:
     """Everything the table knows about one command name.
@@ -74,9 +90,10 @@ class CommandSpec:
     scope: Scope
     tag: Tag
     args: tuple[Arg, ...]
-    build: Callable[..., Any]
+    build: Callable[..., Any] | None  # None: the value is the argument (or their tuple)
     summary: str
     slot: str
+    renders: str = ""  # the render fate (see FATES); "" is a bug tests/commands catch
     whole: bool = False
     empty: bool = False
     in_comp: InComp = InComp.LAYER0
@@ -122,7 +139,7 @@ class CommandSpec:
         """Typed value of a decoded, non-empty value; raises ArgProblem/ConstraintProblem."""
         if self._single and "," not in value:
             try:
-                return self.build(self.args[0].convert(value), *self._defaults[1:])
+                return self.make(self.args[0].convert(value), *self._defaults[1:])
             except ArgProblem:
                 pass  # the careful reader below says where and why
         elif self._simple:
@@ -136,7 +153,7 @@ class CommandSpec:
                 except ArgProblem:
                     pass
                 else:
-                    return self.build(*values, *self._defaults[count:])
+                    return self.make(*values, *self._defaults[count:])
         reader = ArgReader((value,) if self.whole else value.split(","))
         values = [self._read(arg, reader) for arg in self.args]
         if reader.remaining():
@@ -148,7 +165,13 @@ class CommandSpec:
                 expected=self.syntax(),
                 hint=f"write {self.syntax()}",
             )
-        return self.build(*values)
+        return self.make(*values)
+
+    def make(self, *values: Any) -> Any:
+        """The typed value from the arguments' values (builder-less: the value, or a tuple)."""
+        if self.build is not None:
+            return self.build(*values)
+        return values[0] if len(values) == 1 else values
 
     def _read(self, arg: Arg, reader: ArgReader) -> Any:
         if isinstance(arg, Rest):
@@ -175,44 +198,67 @@ _SPECS: list[CommandSpec] = []
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def command(
-    name: str,
-    scope: Scope,
-    tag: Tag,
-    *args: Arg,
-    slot: str | None = None,
-    whole: bool = False,
-    empty: bool = False,
-    in_comp: InComp = InComp.LAYER0,
-    in_effect: bool = False,
-    aliases: tuple[str, ...] = (),
-) -> Callable[[F], F]:
-    """Register ``name`` with the decorated builder; stack it for variants of one builder."""
+@dataclass(frozen=True)
+class _Options:
+    """What ``command`` and ``declare`` take besides name, scope, tag and arguments."""
+
+    renders: str = ""
+    slot: str | None = None
+    whole: bool = False
+    empty: bool = False
+    in_comp: InComp = InComp.LAYER0
+    in_effect: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+def command(name: str, scope: Scope, tag: Tag, *args: Arg, **options: Any) -> Callable[[F], F]:
+    """Register ``name`` with the decorated builder (its docstring is the summary); stack it
+    for variants of one builder. Options: see ``_Options`` (``renders`` is required)."""
 
     def register(build: F) -> F:
-        summary = (build.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
-        spec = CommandSpec(
-            name=name,
-            scope=scope,
-            tag=tag,
-            args=tuple(args),
-            build=build,
-            summary=" ".join(summary.split()),
-            slot=(slot or name).lower(),
-            whole=whole,
-            empty=empty,
-            in_comp=in_comp,
-            in_effect=in_effect,
-            aliases=aliases,
-        )
-        for key in (name, *aliases):
-            if key.lower() in _TABLE:
-                raise ValueError(f"command {key!r} is registered twice")
-            _TABLE[key.lower()] = spec
-        _SPECS.append(spec)
+        summary = (build.__doc__ or "").strip().split("\n\n")[0]
+        _register(name, scope, tag, args, build, summary, _Options(**options))
         return build
 
     return register
+
+
+def declare(name: str, scope: Scope, tag: Tag, *args: Arg, summary: str, **options: Any) -> None:
+    """Register a command whose value is its argument's (or the tuple of its arguments'): no
+    builder function is needed."""
+    _register(name, scope, tag, args, None, summary, _Options(**options))
+
+
+def _register(
+    name: str,
+    scope: Scope,
+    tag: Tag,
+    args: tuple[Arg, ...],
+    build: Callable[..., Any] | None,
+    summary: str,
+    o: _Options,
+) -> None:
+    spec = CommandSpec(
+        name=name,
+        scope=scope,
+        tag=tag,
+        args=args,
+        build=build,
+        summary=" ".join(summary.split()),
+        slot=(o.slot or name).lower(),
+        renders=o.renders,
+        whole=o.whole,
+        empty=o.empty,
+        in_comp=o.in_comp,
+        in_effect=o.in_effect,
+        aliases=o.aliases,
+    )
+    for key in (name, *o.aliases):
+        if key.lower() in _TABLE:
+            raise ValueError(f"command {key!r} is registered twice")
+        _TABLE[key.lower()] = spec
+    _SPECS.append(spec)
+    _SLOTS.clear()  # a name looked up before this registration may have a slot now
 
 
 def lookup(name: str) -> CommandSpec | None:
@@ -220,15 +266,30 @@ def lookup(name: str) -> CommandSpec | None:
     return _TABLE.get(name.lower())
 
 
+_SLOTS: dict[str, str] = {}  # name as written -> slot: planning asks ~50 times a request
+_SLOTS_KEPT = 4096  # names come from clients too: keep a bounded number
+
+
 def slot_of(name: str) -> str:
     """The slot a command name writes to (its own folded name if it is not a command)."""
-    spec = _TABLE.get(name) or _TABLE.get(name.lower())
-    return spec.slot if spec else name.lower()
+    slot = _SLOTS.get(name)
+    if slot is None:
+        spec = _TABLE.get(name) or _TABLE.get(name.lower())
+        slot = spec.slot if spec else name.lower()
+        if len(_SLOTS) < _SLOTS_KEPT:
+            _SLOTS[name] = slot
+    return slot
 
 
 def all_commands() -> Iterator[CommandSpec]:
     """Every registered command (aliases once, under their canonical name), by name."""
     return iter(sorted(_SPECS, key=lambda s: s.name.lower()))
+
+
+def rendered_by(step: str) -> tuple[str, ...]:
+    """The commands a plan step applies, in the order they were declared (for ``filter``, the
+    order §6.0 applies them: see commands/filters.py)."""
+    return tuple(spec.name for spec in _SPECS if spec.renders == step)
 
 
 def all_names() -> tuple[str, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from isrender.commands.args import ArgProblem, Flag, Int, Keyword, Text
-from isrender.commands.registry import Scope, Tag, command
+from isrender.commands.registry import NO_PIXELS, NOT_RENDERED, Scope, Tag, command, declare
 from isrender.commands.values import Cache, RequestType
 
 R = Scope.REQUEST
@@ -45,6 +45,7 @@ ENCODINGS = ("UTF-8", "UTF-16", "UTF-16LE", "UTF-16BE", "ISO-8859-1")
     Keyword("type", choices=tuple(REQUEST_TYPES)),
     Keyword("format", choices=_TEXT_FORMATS, optional=True),
     Keyword("encoding", choices=ENCODINGS, optional=True),
+    renders=NO_PIXELS,
 )
 def req(type: str, format: str | None, encoding: str | None) -> RequestType:
     """Request type: img (default), mask, tmb, props, validate, resolve, imageprops, ...
@@ -71,6 +72,7 @@ def req(type: str, format: str | None, encoding: str | None) -> RequestType:
     Tag.SERVER,
     Keyword("client", choices=("on", "off", "validate", "update")),
     Keyword("server", choices=ON_OFF, optional=True),
+    renders=NO_PIXELS,
 )
 def cache(client: str, server: str | None) -> Cache:
     """Caching: on, off, validate or update, or client,server as two on/off values."""
@@ -81,13 +83,13 @@ def cache(client: str, server: str | None) -> Cache:
     return Cache(client, server)
 
 
-@command("defaultImage", R, Tag.SERVER, Text("object"), empty=True)
+@command("defaultImage", R, Tag.SERVER, Text("object"), empty=True, renders="load")
 def default_image(obj: str | None) -> str:
     """Image used when a source is missing; empty disables default-image handling."""
     return obj or ""
 
 
-@command("id", R, Tag.SERVER, Text("id"), whole=True, empty=True)
+@command("id", R, Tag.SERVER, Text("id"), whole=True, empty=True, renders=NO_PIXELS)
 def id_(value: str | None) -> str:
     """Version id for cache busting (never affects pixels); also the JSON request id."""
     return value or ""
@@ -96,7 +98,7 @@ def id_(value: str | None) -> str:
 _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*\Z")
 
 
-@command("locale", R, Tag.SERVER, Text("locale"), whole=True, empty=True)
+@command("locale", R, Tag.SERVER, Text("locale"), whole=True, empty=True, renders=NO_PIXELS)
 def locale(value: str | None) -> str:
     """Locale for catalog id translation and string localisation (printable ASCII)."""
     if value and not _PRINTABLE_ASCII.match(value):
@@ -104,37 +106,58 @@ def locale(value: str | None) -> str:
     return value or ""
 
 
-@command("template", R, Tag.LAYER, Text("object"))
-def template(obj: str) -> str:
-    """Catalog record whose Modifier holds a compositing template; the object is $object$."""
-    return obj
+declare(
+    "template",
+    R,
+    Tag.LAYER,
+    Text("object"),
+    renders="composite",  # expanded before binding; its body's layers are composited
+    summary="Catalog record whose Modifier holds a compositing template; the object is $object$.",
+)
 
 
-@command("imageSet", R, Tag.REQ, Text("set"), whole=True)
-def image_set(value: str) -> str:
-    """Inline image set for req=set, usually written as a brace group {a,b,c}."""
-    return value
+declare(
+    "imageSet",
+    R,
+    Tag.REQ,
+    Text("set"),
+    whole=True,
+    renders=NO_PIXELS,
+    summary="Inline image set for req=set, usually written as a brace group {a,b,c}.",
+)
 
 
-@command("effectMask", R, Tag.LAYER, Flag("apply"))
-def effect_mask(apply: bool) -> bool:
-    """Whether effect layers are masked with the final layer mask (default 1)."""
-    return apply
+declare(
+    "effectMask",
+    R,
+    Tag.LAYER,
+    Flag("apply"),
+    renders=NOT_RENDERED,
+    summary="Whether effect layers are masked with the final layer mask (default 1).",
+)
 
 
-@command("bfc", R, Tag.SERVER, Keyword("state", choices=ON_OFF))
-def bfc(state: str) -> str:
-    """Browser format conversion (a CDN feature; no effect here)."""
-    return state
+declare(
+    "bfc",
+    R,
+    Tag.SERVER,
+    Keyword("state", choices=ON_OFF),
+    renders=NO_PIXELS,
+    summary="Browser format conversion (a CDN feature; no effect here).",
+)
 
 
-@command("network", R, Tag.SERVER, Keyword("state", choices=ON_OFF))
-def network(state: str) -> str:
-    """Bandwidth-based quality reduction (a CDN feature; no effect here)."""
-    return state
+declare(
+    "network",
+    R,
+    Tag.SERVER,
+    Keyword("state", choices=ON_OFF),
+    renders=NO_PIXELS,
+    summary="Bandwidth-based quality reduction (a CDN feature; no effect here).",
+)
 
 
-@command("type", R, Tag.SERVER, Text("type"), whole=True, empty=True)
+@command("type", R, Tag.SERVER, Text("type"), whole=True, empty=True, renders=NO_PIXELS)
 def type_(value: str | None) -> str:
     """Static content type filter (/is/content only); empty means no filtering."""
     return value or ""
@@ -143,28 +166,36 @@ def type_(value: str | None) -> str:
 # ---- auxiliary parameters of req= types (§6.1) ------------------------------------------------
 
 
-@command("message", R, Tag.REQ, Text("text"), whole=True, empty=True)
+@command("message", R, Tag.REQ, Text("text"), whole=True, empty=True, renders=NO_PIXELS)
 def message(value: str | None) -> str:
     """Text logged by req=message."""
     return value or ""
 
 
-@command("name", R, Tag.REQ, Text("path"))
-def name(value: str) -> str:
-    """Relative file name for req=saveToFile."""
-    return value
+declare(
+    "name",
+    R,
+    Tag.REQ,
+    Text("path"),
+    renders=NO_PIXELS,
+    summary="Relative file name for req=saveToFile.",
+)
 
 
-@command("timeout", R, Tag.REQ, Int("milliseconds", lo=0))
-def timeout(value: int) -> int:
-    """Time limit in milliseconds for req=saveToFile (default 60000)."""
-    return value
+declare(
+    "timeout",
+    R,
+    Tag.REQ,
+    Int("milliseconds", lo=0),
+    renders=NO_PIXELS,
+    summary="Time limit in milliseconds for req=saveToFile (default 60000).",
+)
 
 
 _HANDLER = re.compile(r"[A-Za-z0-9]+\Z")
 
 
-@command("handler", R, Tag.REQ, Text("function"))
+@command("handler", R, Tag.REQ, Text("function"), renders=NO_PIXELS)
 def handler(value: str) -> str:
     """JSONP callback name for json replies (letters and digits)."""
     if not _HANDLER.match(value):
@@ -174,7 +205,11 @@ def handler(value: str) -> str:
     return value
 
 
-@command("labelkey", R, Tag.REQ, Text("key"))
-def labelkey(value: str) -> str:
-    """Which user-data key labels the items of req=set."""
-    return value
+declare(
+    "labelkey",
+    R,
+    Tag.REQ,
+    Text("key"),
+    renders=NO_PIXELS,
+    summary="Which user-data key labels the items of req=set.",
+)

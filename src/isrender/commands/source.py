@@ -6,7 +6,16 @@ import re
 from dataclasses import dataclass
 
 from isrender.commands.args import Arg, Int, Keyword, Real, Rest, Text, checked_length
-from isrender.commands.registry import InComp, Scope, Tag, command
+from isrender.commands.registry import (
+    GEOMETRY,
+    LAYERS,
+    NOT_RENDERED,
+    InComp,
+    Scope,
+    Tag,
+    command,
+    declare,
+)
 from isrender.commands.values import Edges, Perspective, Point, Rect, Size
 
 L = Scope.LAYER
@@ -19,7 +28,13 @@ def _four_ints(*names: str, positive_size: bool = False) -> tuple[Arg, ...]:
     )
 
 
-@command("crop", L, Tag.CORE, *_four_ints("x", "y", "width", "height", positive_size=True))
+@command(
+    "crop",
+    L,
+    Tag.CORE,
+    *_four_ints("x", "y", "width", "height", positive_size=True),
+    renders="crop",
+)
 def crop(x: int, y: int, width: int, height: int) -> Rect:
     """Crops the source in full-resolution pixels before scaling; outside the image is clear."""
     return Rect(x, y, width, height)
@@ -34,13 +49,14 @@ def crop(x: int, y: int, width: int, height: int) -> Rect:
     Real("width", lo=0, lo_open=True),
     Real("height", lo=0, lo_open=True),
     slot="crop",
+    renders="crop",
 )
 def crop_n(x: float, y: float, width: float, height: float) -> Rect:
     """crop normalised to the source size, offset from the top-left (0..1)."""
     return Rect(x, y, width, height)
 
 
-@command("size", L, Tag.CORE, Int("width", lo=0), Int("height", lo=0))
+@command("size", L, Tag.CORE, Int("width", lo=0), Int("height", lo=0), renders=GEOMETRY)
 def size(width: int, height: int) -> Size:
     """Layer size: the (cropped) source is fitted into it, keeping aspect; 0 = free."""
     return Size(width, height)
@@ -54,43 +70,55 @@ def size(width: int, height: int) -> Size:
     Real("height", lo=0, hi=1),
     slot="size",
     in_comp=InComp.FORBIDDEN,
+    renders=GEOMETRY,
 )
 def size_n(width: float, height: float) -> Size:
     """size relative to layer 0 (0..1); not permitted for comp or layer 0."""
     return Size(width, height)
 
 
-@command("scale", L, Tag.CORE, Real("factor", lo=0, lo_open=True))
-def scale(factor: float) -> float:
-    """Direct scale factor on the source (0.5 halves); ignored when size= is present."""
-    return factor
+declare(
+    "scale",
+    L,
+    Tag.CORE,
+    Real("factor", lo=0, lo_open=True),
+    renders=GEOMETRY,
+    summary="Direct scale factor on the source (0.5 halves); ignored when size= is present.",
+)
 
 
-@command("res", L, Tag.CORE, Real("resolution", lo=0, lo_open=True))
-def res(resolution: float) -> float:
-    """Scale by resolution: factor = res / the object's catalog resolution."""
-    return resolution
+declare(
+    "res",
+    L,
+    Tag.CORE,
+    Real("resolution", lo=0, lo_open=True),
+    renders=GEOMETRY,
+    summary="Scale by resolution: factor = res / the object's catalog resolution.",
+)
 
 
-@command("rotate", L, Tag.CORE, Real("degrees"))
-def rotate(degrees: float) -> float:
-    """Rotation in degrees, clockwise; the layer grows to the rotated bounding box."""
-    return degrees
+declare(
+    "rotate",
+    L,
+    Tag.CORE,
+    Real("degrees"),
+    renders="rotate",
+    summary="Rotation in degrees, clockwise; the layer grows to the rotated bounding box.",
+)
 
 
-@command(
+declare(
     "flip",
     L,
     Tag.CORE,
     Keyword("direction", choices=("lr", "ud", "lrud")),
     in_comp=InComp.COMPOSITE,
+    renders="flip",
+    summary="Mirror: lr (horizontal), ud (vertical) or lrud; in comp scope flips the composite.",
 )
-def flip(direction: str) -> str:
-    """Mirror: lr (horizontal), ud (vertical) or lrud; in comp scope flips the composite."""
-    return direction
 
 
-@command("extend", L, Tag.CORE, *_four_ints("left", "top", "right", "bottom"))
+@command("extend", L, Tag.CORE, *_four_ints("left", "top", "right", "bottom"), renders="extend")
 def extend(left: int, top: int, right: int, bottom: int) -> Edges:
     """Margins added (negative: removed) after crop, scaling and rotation."""
     return Edges(left, top, right, bottom)
@@ -105,6 +133,7 @@ def extend(left: int, top: int, right: int, bottom: int) -> Edges:
     Real("right"),
     Real("bottom"),
     slot="extend",
+    renders="extend",
 )
 def extend_n(left: float, top: float, right: float, bottom: float) -> Edges:
     """extend normalised to the layer rectangle after its transforms."""
@@ -121,8 +150,9 @@ def _point_commands(name: str, doc_pixels: str, doc_normal: str, **options: obje
         return Point(x, y)
 
     pixels.__doc__, normal.__doc__ = doc_pixels, doc_normal
-    command(name, L, Tag.LAYER, Int("x"), Int("y"), **options)(pixels)  # type: ignore[arg-type]
-    command(f"{name}N", L, Tag.LAYER, Real("x"), Real("y"), slot=name, **options)(normal)  # type: ignore[arg-type]
+    command(name, L, Tag.LAYER, Int("x"), Int("y"), renders=LAYERS, **options)(pixels)
+    command(f"{name}N", L, Tag.LAYER, Real("x"), Real("y"), slot=name, renders=LAYERS,
+            **options)(normal)  # fmt: skip
 
 
 _point_commands(
@@ -168,7 +198,12 @@ _CORNERS = tuple(Real(f"{corner}{axis}") for corner in ("tl", "tr", "br", "bl") 
 
 
 @command(
-    "perspective", L, Tag.LAYER, *_CORNERS, ResOption("resampling", optional=True, default="R3")
+    "perspective",
+    L,
+    Tag.LAYER,
+    *_CORNERS,
+    ResOption("resampling", optional=True, default="R3"),
+    renders=NOT_RENDERED,
 )
 def perspective(*values: float | str) -> Perspective:
     """Maps the source into the quadrilateral of 4 target corners (layer-0 pixels)."""
@@ -182,28 +217,43 @@ def perspective(*values: float | str) -> Perspective:
     *_CORNERS,
     ResOption("resampling", optional=True, default="R3"),
     slot="perspective",
+    renders=NOT_RENDERED,
 )
 def perspective_n(*values: float | str) -> Perspective:
     """perspective with corners normalised to layer 0 (0,0 top-left .. 1,1 bottom-right)."""
     return _perspective(*values)
 
 
-@command("src", L, Tag.LAYER, Text("object"), slot="content")
-def src(obj: str) -> str:
-    """Layer source: a catalog object, a file path, or a nested is{...}/ir{...}/{url} group."""
-    return obj
+declare(
+    "src",
+    L,
+    Tag.LAYER,
+    Text("object"),
+    slot="content",
+    renders="load",
+    summary="Layer source: a catalog object, a file path, or a nested is{...}/ir{...}/{url} group.",
+)
 
 
-@command("mask", L, Tag.LAYER, Text("object"))
-def mask(obj: str) -> str:
-    """Layer mask: an object or a nested group; its alpha (or gray values) masks the layer."""
-    return obj
+declare(
+    "mask",
+    L,
+    Tag.LAYER,
+    Text("object"),
+    renders="layer_mask",
+    summary="Layer mask: an object or a nested group; its alpha (or gray values) masks the layer.",
+)
 
 
-@command("maskUse", L, Tag.LAYER, Keyword("use", choices=("norm", "invert", "off")), in_effect=True)
-def mask_use(use: str) -> str:
-    """How the mask is used: norm (foreground), invert (background) or off (opaque)."""
-    return use
+declare(
+    "maskUse",
+    L,
+    Tag.LAYER,
+    Keyword("use", choices=("norm", "invert", "off")),
+    in_effect=True,
+    renders="mask",
+    summary="How the mask is used: norm (foreground), invert (background) or off (opaque).",
+)
 
 
 @command(
@@ -213,6 +263,7 @@ def mask_use(use: str) -> str:
     Text("path"),
     Rest("paths", item=Text("path")),
     in_comp=InComp.COMPOSITE,
+    renders=NOT_RENDERED,
 )
 def crop_path_e(first: str, more: tuple[str, ...]) -> tuple[str, ...]:
     """Crops to the bounding box of each named embedded Photoshop path in turn."""

@@ -4,22 +4,34 @@ from __future__ import annotations
 
 from isrender.commands.args import ArgProblem, Int, Keyword, Real, Text
 from isrender.commands.paths import PathArg
-from isrender.commands.registry import Scope, Tag, command
-from isrender.commands.values import PathAttr, PathDefinition, TextAttr
+from isrender.commands.registry import NOT_RENDERED, Scope, Tag, command, declare
+from isrender.commands.values import PathAttr, TextAttr
 
 L = Scope.LAYER
 
 
-@command("text", L, Tag.LAYER, Text("rtf"), whole=True, slot="content")
-def text(rtf: str) -> str:
-    """Text layer content (RTF or plain) for the classic renderer; auto-sizes without size=."""
-    return rtf
+declare(
+    "text",
+    L,
+    Tag.LAYER,
+    Text("rtf"),
+    whole=True,
+    slot="content",
+    renders=NOT_RENDERED,
+    summary="Text layer content (RTF or plain) for the classic renderer; auto-sizes without size=.",
+)
 
 
-@command("textPs", L, Tag.LAYER, Text("rtf"), whole=True, slot="content")
-def text_ps(rtf: str) -> str:
-    """Text layer content for the Photoshop-compatible renderer (copy-fit, paths, flow)."""
-    return rtf
+declare(
+    "textPs",
+    L,
+    Tag.LAYER,
+    Text("rtf"),
+    whole=True,
+    slot="content",
+    renders=NOT_RENDERED,
+    summary="Text layer content for the Photoshop-compatible renderer (copy-fit, paths, flow).",
+)
 
 
 @command(
@@ -40,22 +52,32 @@ def text_ps(rtf: str) -> str:
         default="fixedRes",
     ),
     Keyword("wrap", choices=("wrap", "noWrap", "nbWrap"), optional=True, default="wrap"),
+    renders=NOT_RENDERED,
 )
 def text_attr(resolution: int, antialias: str, mode: str, wrap: str) -> TextAttr:
     """Text resolution in dpi, anti-aliasing, resolution mode and wrapping."""
     return TextAttr(resolution, antialias, mode, wrap)
 
 
-@command("textAngle", L, Tag.LAYER, Real("degrees"))
-def text_angle(degrees: float) -> float:
-    """Text direction inside the box, in degrees (textPs only)."""
-    return degrees
+declare(
+    "textAngle",
+    L,
+    Tag.LAYER,
+    Real("degrees"),
+    renders=NOT_RENDERED,
+    summary="Text direction inside the box, in degrees (textPs only).",
+)
 
 
-@command("textPath", L, Tag.LAYER, PathArg("path"), whole=True)
-def text_path(path: PathDefinition) -> PathDefinition:
-    """Baseline path(s) for textPs text (not closed automatically)."""
-    return path
+declare(
+    "textPath",
+    L,
+    Tag.LAYER,
+    PathArg("path"),
+    whole=True,
+    renders=NOT_RENDERED,
+    summary="Baseline path(s) for textPs text (not closed automatically).",
+)
 
 
 @command(
@@ -65,6 +87,7 @@ def text_path(path: PathDefinition) -> PathDefinition:
     Keyword("direction", choices=("norm", "reverse")),
     Real("start", lo=0, hi=1, optional=True, default=0.0),
     Real("end", lo=0, optional=True, default=1.0),
+    renders=NOT_RENDERED,
 )
 def path_attr(direction: str, start: float, end: float) -> PathAttr:
     """Direction and start/end fractions of the text on a textPath."""
@@ -80,13 +103,25 @@ def path_attr(direction: str, start: float, end: float) -> PathAttr:
     return PathAttr(direction, start, end)
 
 
-@command("textFlowPath", L, Tag.LAYER, PathArg("path"), whole=True, empty=True)
-def text_flow_path(path: PathDefinition | None) -> PathDefinition | None:
-    """Regions textPs text flows into; empty is ignored."""
-    return path
+declare(
+    "textFlowPath",
+    L,
+    Tag.LAYER,
+    PathArg("path"),
+    whole=True,
+    empty=True,
+    renders=NOT_RENDERED,
+    summary="Regions textPs text flows into; empty is ignored.",
+)
 
 
-@command("textFlowXPath", L, Tag.LAYER, PathArg("path"), whole=True, empty=True)
-def text_flow_x_path(path: PathDefinition | None) -> PathDefinition | None:
-    """Regions excluded from the text flow (needs textFlowPath); empty is ignored."""
-    return path
+declare(
+    "textFlowXPath",
+    L,
+    Tag.LAYER,
+    PathArg("path"),
+    whole=True,
+    empty=True,
+    renders=NOT_RENDERED,
+    summary="Regions excluded from the text flow (needs textFlowPath); empty is ignored.",
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from isrender.commands.colors import Color
+from isrender.commands.formats import FORMATS
 
 __all__ = [
     "Align",
@@ -108,7 +109,7 @@ class Format:
 
     @property
     def keeps_alpha(self) -> bool:
-        return self.format.endswith("-alpha")
+        return FORMATS[self.format].alpha
 
 
 @dataclass(frozen=True, slots=True)

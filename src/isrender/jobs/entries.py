@@ -26,8 +26,7 @@ from isrender.jobs.export import (
 )
 from isrender.jobs.models import Job
 from isrender.render.attributes import CatalogAttributes
-from isrender.request import ImageRequest
-from isrender.service import ImageService
+from isrender.service import ImageService, PreparedRequest
 
 __all__ = ["EXPORT_ATTRIBUTES", "Entry", "EntryError", "Exporter", "StoreFailure", "log_file_type"]
 
@@ -88,7 +87,7 @@ class Exporter:
         )
         self._request = cache(self._compose)
 
-    def _compose(self, modifier: str, post_modifier: str) -> ImageRequest:
+    def _compose(self, modifier: str, post_modifier: str) -> PreparedRequest:
         return compose(self.params, self.registry, self.scope, modifier, post_modifier)
 
     def prepare(self, handle: str) -> Entry:
@@ -132,7 +131,7 @@ class Exporter:
                 request = self._request(asset.modifier or "", asset.post_modifier or "")
             except IpsFault as fault:
                 raise EntryError(fault.reason, fault.code) from None
-            extension = conversion_extension(request)
+            extension = conversion_extension(request.request)
         name = output_name(asset.folder.path, asset.file_name, asset.name, asset.id, extension)
         if self.catalog.settings.export_layout == "flat":
             name = name.rpartition("/")[2]
@@ -145,8 +144,8 @@ class Exporter:
         try:
             if self.params.fmt == "orig":
                 return entry.source.read_bytes()
-            request = self._request(asset.modifier or "", asset.post_modifier or "")
-            return EXPORT_IMAGES.render_bound(entry.source, request).data
+            prepared = self._request(asset.modifier or "", asset.post_modifier or "")
+            return EXPORT_IMAGES.render(prepared.on(entry.source)).data
         except OSError:
             raise EntryError(f"Original file unavailable: {where}", 30000) from None
         except IpsFault as fault:

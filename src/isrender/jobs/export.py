@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from isrender.commands.output import FORMATS
+from isrender.commands.formats import PRODUCIBLE
 from isrender.errors import IpsFault, ModifierError
-from isrender.language import Command, ModifierString, parse, serialize
-from isrender.macros import MacroRegistry, expand, export_modifiers
+from isrender.language import Command, ModifierString, serialize
+from isrender.macros import MacroRegistry, export_modifiers
 from isrender.render.formats import extension_for, output_format
-from isrender.request import ImageRequest, bind, iter_commands
+from isrender.request import ImageRequest, iter_commands
+from isrender.service import ImageService, PreparedRequest, SourceRecord
 
 __all__ = ["EMAIL_SETTINGS", "ExportParams", "compose", "output_name", "unique_name",
            "validate_export"]  # fmt: skip
@@ -29,10 +30,7 @@ FORBIDDEN = frozenset(
     "clipXPath clipXPathE text textPs textAttr textAngle textPath textFlowPath textFlowXPath "
     "pathAttr".lower().split()
 )
-# Formats this build writes (AVIF yes; HEIC needs an HEVC encoder; the rest are refused).
-PRODUCIBLE = frozenset(
-    f for f in FORMATS if not f.startswith(("jpeg2000", "jpegxr", "swf", "pdf", "eps", "heic"))
-) - {"f4m", "m3u8"}
+_EXPORT_CHAIN = ImageService()  # exports prepare requests as the server does, more strictly
 _MACRO = re.compile(r"\$?([A-Za-z0-9._-]+)\$?\Z")
 
 
@@ -85,7 +83,7 @@ def validate_export(
         raise IpsFault(30002, "is_modifier or macro required when fmt=convert")
     macro = _macro_name(macro_text, registry, scope) if macro_text else ""
     params = ExportParams(params.asset_handles, fmt, is_modifier, macro, email, client_id)
-    check_request(compose(params, registry, scope))
+    check_request(compose(params, registry, scope).request)
     return params
 
 
@@ -108,24 +106,17 @@ def compose(
     scope: str,
     asset_modifier: str = "",
     asset_post_modifier: str = "",
-) -> ImageRequest:
+) -> PreparedRequest:
     """Asset Modifier, is_modifier, macro, asset PostModifier; later wins, except that the
-    macro's ``fmt`` is final (§2.8.5). Exports have no DefaultPix (D-50): the renderer's
-    defaults are unconstrained."""
+    macro's ``fmt`` is final (§2.8.5), and binding is strict. Exports have no DefaultPix
+    (D-50): the renderer's defaults are unconstrained."""
     text = export_modifiers(params.is_modifier, params.macro or None)
-    post = asset_post_modifier
-    macro_fmt = _macro_fmt(params.macro, registry, scope)
-    if macro_fmt:
-        post = f"{post}&{macro_fmt}" if post else macro_fmt
+    record = SourceRecord("", None, "", scope, asset_modifier, asset_post_modifier)
+    final = _macro_fmt(params.macro, registry, scope)
     try:
-        flat = expand(
-            parse(text),
-            registry,
-            catalog=scope,
-            modifier=asset_modifier or None,
-            post_modifier=post or None,
+        return _EXPORT_CHAIN.prepare(
+            record, text, strict=True, macros=registry, final=final, answers=None
         )
-        return bind(flat, strict=True)
     except ModifierError as exc:
         raise IpsFault(30001, f"Invalid is_modifier: {exc.message}") from None
 

@@ -21,8 +21,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from isrender.catalog import Catalog, Operation, Role, allowed, parse_handle
-from isrender.catalog.authorize import authorize
+from isrender.catalog import Catalog, Operation, Role, parse_handle
+from isrender.catalog.authorize import authorize, check_role
 from isrender.catalog.handles import HandleKind
 from isrender.catalog.models import User
 from isrender.catalog.roles import category
@@ -101,13 +101,11 @@ class JobService(Scheduling):
         exec_time: datetime | None = None,
         exec_schedule: str | None = None,
     ) -> Job:
-        strict = self.catalog.settings.strict_role_lists
         company = self.catalog.company(company_ref) if company_ref else None
         role = (self.catalog.effective_role(caller, company.id) if company else None) or Role(
             caller.default_role
         )
-        if not allowed(role, Operation.SUBMIT_JOB, strict_role_lists=strict):
-            raise IpsFault(20003, f"role {role.value} may not call submitJob")
+        check_role(self.catalog, role, Operation.SUBMIT_JOB)  # before the company (§2.1)
         if not company_ref:
             raise IpsFault(30002, "companyHandle is required")
         if company is None:

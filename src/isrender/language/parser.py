@@ -4,6 +4,13 @@ The Lark grammar decides the shape and where it breaks; this module turns its co
 nodes (one per segment, with spans) and parses nested ``is{...}``/``ir{...}``/``fxg{...}``
 bodies recursively. Lark's own exceptions never leave this module: they become
 ModifierSyntaxError with the position of the offending segment and a hint.
+
+``parse(text, lenient=True)`` is what a forgiving image server reads: where the strict parse
+stops, it keeps going. A segment that is not a command, macro or variable (``_name=``, ``$$``,
+``%24name%24``, a stray URL) becomes a Command whose name is not a command name, so binding
+ignores it with a warning (and strict binding raises the error the strict parse would have); a
+segment written right after a nested group is read as if ``&`` stood between them. An
+unterminated group stays an error: nothing after it can be read.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from isrender.language.ast import (
 )
 from isrender.language.grammar import modifier_parser
 
-__all__ = ["parse", "parse_uncached"]
+__all__ = ["after_group_error", "is_command_name", "not_a_command_error", "parse", "parse_uncached"]
 
 _SEGMENT_STARTS = frozenset({"layer", "effect"})
 _NAME_CHARS = re.compile(r"[A-Za-z0-9._-]+")
@@ -40,21 +47,36 @@ _ESCAPED_NAME = re.compile(r"%24([A-Za-z0-9._-]+)%24", re.IGNORECASE)
 
 
 @lru_cache(maxsize=4096)
-def parse(text: str) -> ModifierString:
+def parse(text: str, lenient: bool = False) -> ModifierString:
     """Parse a whole modifier string; raises ModifierSyntaxError. Results are cached.
 
-    The result is immutable, so handing the same object to every caller is safe.
+    The result is immutable, so handing the same object to every caller is safe. ``lenient``
+    reads past segments the strict parse refuses (see the module docstring).
     """
-    return parse_uncached(text)
+    return parse_uncached(text, lenient)
 
 
-def parse_uncached(text: str) -> ModifierString:
+def parse_uncached(text: str, lenient: bool = False) -> ModifierString:
     """parse() without the cache (benchmarks measure both)."""
-    return _parse(text, 0, text)
+    return _parse(text, 0, text, lenient)
 
 
-def _parse(text: str, offset: int, whole: str) -> ModifierString:
+def is_command_name(name: str) -> bool:
+    """Whether ``name`` has the shape of a command name (lenient parses keep other names)."""
+    return _COMMAND_NAME.fullmatch(name) is not None
+
+
+def _parse(text: str, offset: int, whole: str, lenient: bool = False) -> ModifierString:
     """Parse ``text``, which starts at ``offset`` in the top-level string ``whole``."""
+    nodes: list[Node] = []
+    if lenient:
+        _read_leniently(text, offset, whole, nodes)
+    else:
+        _read(text, offset, whole, nodes, lenient)
+    return ModifierString(tuple(nodes), whole)
+
+
+def _read(text: str, offset: int, whole: str, out: list[Node], lenient: bool) -> None:
     try:
         # The inline transformer's start() returns a list, not a Tree.
         items: list[Any] = modifier_parser().parse(text)  # type: ignore[assignment]
@@ -62,14 +84,49 @@ def _parse(text: str, offset: int, whole: str) -> ModifierString:
         raise _syntax_error(text, exc).relocated(offset, whole) from None
     except LarkError as exc:  # pragma: no cover - Lark raises UnexpectedInput for bad text
         raise ModifierSyntaxError(f"cannot parse ({exc})", Location(whole, offset)) from None
-    nodes: list[Node] = []
+    _add_items(items, offset, whole, out, lenient)
+
+
+def _add_items(items: list[Any], offset: int, whole: str, out: list[Node], lenient: bool) -> None:
     for item in items:
         if isinstance(item, tuple):
-            nodes.append(_nested_command(item, offset, whole))
+            out.append(_nested_command(item, offset, whole, lenient))
         elif item.type == "RUN":
-            _split_run(item, offset, nodes)
+            _split_run(item, offset, out)
         # LEAD ('?') and AMP carry no meaning of their own.
-    return ModifierString(tuple(nodes), whole)
+
+
+def _read_leniently(text: str, offset: int, whole: str, out: list[Node]) -> None:
+    """Read ``text`` as _read does, cutting it where the grammar stops: the part before the
+    cut is read strictly, the refused segment is kept as a not-a-command node, and reading
+    goes on after it. A loop, not recursion: a string may hold thousands of bad segments."""
+    start = 0
+    while True:
+        piece = text[start:]
+        cut = 0  # a '?' leads only the whole string: elsewhere it starts a refused segment
+        if not (start and piece.startswith("?")):
+            try:
+                items: list[Any] = modifier_parser().parse(piece)  # type: ignore[assignment]
+            except UnexpectedInput as exc:
+                if isinstance(exc, UnexpectedToken) and exc.token.type == "$END":
+                    raise _syntax_error(piece, exc).relocated(offset + start, whole) from None
+                cut = _error_position(piece, exc)
+                _read(piece[:cut], offset + start, whole, out, lenient=True)
+                if cut > 0 and piece[cut - 1] in "})" and _expects_separator(exc):
+                    start += cut  # text right after a group: read as if '&' stood between
+                    continue
+            else:
+                _add_items(items, offset + start, whole, out, lenient=True)
+                return
+        end = piece.find("&", cut)
+        stop = end if end >= 0 else len(piece)
+        if stop > cut:
+            name, eq, value = piece[cut:stop].partition("=")
+            span = (offset + start + cut, offset + start + stop)
+            out.append(Command(name, value if eq else None, span))
+        if end < 0:
+            return
+        start += end + 1
 
 
 def _split_run(run: Token, offset: int, out: list[Node]) -> None:
@@ -97,7 +154,9 @@ def _split_run(run: Token, offset: int, out: list[Node]) -> None:
         pos = end + 1
 
 
-def _nested_command(item: tuple[Token, str, Token], offset: int, whole: str) -> Command:
+def _nested_command(
+    item: tuple[Token, str, Token], offset: int, whole: str, lenient: bool
+) -> Command:
     opening, body, closing = item
     start = offset + (opening.start_pos or 0)
     end = offset + (closing.end_pos or 0)
@@ -109,7 +168,8 @@ def _nested_command(item: tuple[Token, str, Token], offset: int, whole: str) -> 
     request: ModifierString | None = None
     if kind is not NestedKind.URL:
         obj, question, modifiers = body.partition("?")
-        request = _parse(modifiers, body_start + len(obj) + 1, whole) if question else None
+        at = body_start + len(obj) + 1
+        request = _parse(modifiers, at, whole, lenient) if question else None
         request = request or ModifierString((), "")
     nested = Nested(kind, bracket, body, (start + len(name) + 1, end), obj, request)
     return Command(name, nested.text, (start, end), nested)
@@ -124,13 +184,24 @@ def _syntax_error(text: str, exc: UnexpectedInput) -> ModifierSyntaxError:
     if isinstance(exc, UnexpectedToken) and exc.token.type == "$END":
         return _unterminated_group(text, exc)
     if pos > 0 and text[pos - 1] in "})" and _expects_separator(exc):
-        return ModifierSyntaxError(
-            f"unexpected {text[pos]!r} after a nested group",
-            Location(text, pos),
-            "a nested group must be followed by '&' or the end of the string",
-        )
+        return after_group_error(text, pos)
     end = text.find("&", pos)
     segment = text[pos : end if end >= 0 else len(text)]
+    return _bad_segment(text, pos, segment)
+
+
+def after_group_error(text: str, pos: int) -> ModifierSyntaxError:
+    """The error for text written right after a nested group that ends at ``pos``."""
+    return ModifierSyntaxError(
+        f"unexpected {text[pos]!r} after a nested group",
+        Location(text, pos),
+        "a nested group must be followed by '&' or the end of the string",
+    )
+
+
+def not_a_command_error(text: str, pos: int, segment: str) -> ModifierSyntaxError:
+    """The error the strict parse gives for ``segment``, which starts at ``pos`` in ``text``
+    (binding raises it for the not-a-command nodes of a lenient parse in strict mode)."""
     return _bad_segment(text, pos, segment)
 
 

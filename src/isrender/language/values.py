@@ -1,8 +1,9 @@
 """Value decoding (§1.4) and variable substitution (§2.2, D-17), on one value at a time.
 
 Order matters and is the spec's: a value is split off its segment raw, then %-decoded (``+`` is a
-space, D-05; a bad escape is an error, D-06), then split on commas by its command; variable
-references are substituted in the decoded text and never decoded again.
+space, D-05; a bad escape is an error, D-06, or a literal ``%`` when lenient), then split on
+commas by its command; variable references are substituted in the decoded text and never
+decoded again.
 """
 
 from __future__ import annotations
@@ -12,24 +13,33 @@ from collections.abc import Mapping
 
 from isrender.errors import InvalidEncodingError, Location
 
-__all__ = ["decode_value", "substitute"]
+__all__ = ["bad_escape", "decode_value", "substitute"]
 
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _REFERENCE_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
-def decode_value(raw: str, at: Location | tuple[str, int]) -> str:
+def bad_escape(raw: str) -> str | None:
+    """The first invalid %-escape in a raw value as written (``%s``, ``%``), or None."""
+    bad = _BAD_ESCAPE.search(raw) if "%" in raw else None
+    return raw[bad.start() : bad.start() + 2] if bad else None
+
+
+def decode_value(raw: str, at: Location | tuple[str, int], *, lenient: bool = False) -> str:
     """%-decode one raw value. ``at`` locates the value's first character for errors, as a
     Location or, cheaper on the hot path, as ``(source, position)``.
 
     Escapes are collected as bytes and decoded as UTF-8, falling back to ISO-8859-1 when the
-    bytes are not valid UTF-8 (D-04).
+    bytes are not valid UTF-8 (D-04). ``lenient``: a ``%`` that does not start an escape is a
+    literal ``%`` (unfilled ``%s`` templates), as if written ``%25``.
     """
     if "%" not in raw:
         return raw.replace("+", " ") if "+" in raw else raw
     bad = _BAD_ESCAPE.search(raw)
-    if bad:
+    if bad and lenient:
+        raw = _BAD_ESCAPE.sub("%25", raw)
+    elif bad:
         if not isinstance(at, Location):
             at = Location(at[0], at[1])
         # Show the '%' and the characters that fail to be its two hex digits.

@@ -1,10 +1,11 @@
 """Command macros and the effective command list (spec §2-§3).
 
 A MacroRegistry holds the default catalog's macros and per-catalog macros. Definitions are
-parsed and their nested invocations expanded when they are loaded (D-21), so expanding a request
-is a splice of ready-made node lists: no re-parse, no recursion. A definition that invokes a
-macro that is undefined, defined later, itself or invalid is kept as invalid: loading goes on,
-``problems()`` lists it with file and line, and invoking it raises MacroDefinitionError.
+parsed and their nested invocations expanded when they are loaded (definitions.py, D-21), so
+expanding a request is a splice of ready-made node lists: no re-parse, no recursion. A
+definition that invokes a macro that is undefined, defined later, itself or invalid is kept as
+invalid: loading goes on, ``problems()`` lists it with file and line, and invoking it raises
+MacroDefinitionError.
 
 ``expand()`` replaces ``$name$`` in place (positional override, §3.3), puts the catalog
 Modifier before and the PostModifier after the request (§3.5-3.6), expands nested ``is{...}``
@@ -14,8 +15,7 @@ Variables are left to binding, which applies D-18 over the whole expanded sequen
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,50 +30,29 @@ from isrender.language import (
     Command,
     MacroRef,
     ModifierString,
-    Nested,
-    NestedKind,
     Node,
     Origin,
     SegmentStart,
     parse,
-    parse_uncached,
-    serialize,
+)
+from isrender.macros.definitions import (
+    BUILTIN,
+    BUILTIN_MACROS,
+    ExpansionLimits,
+    Macro,
+    load,
+    resolved,
 )
 from isrender.macros.files import MacroEntry, read_macro_file
 
-__all__ = ["ExpansionLimits", "Macro", "MacroRegistry", "expand", "export_modifiers"]
-
-_NAME = re.compile(r"[A-Za-z0-9._-]+\Z")
-
-
-@dataclass(frozen=True, slots=True)
-class ExpansionLimits:
-    """Bounds on one expanded request, checked before the expansion is built (macro bombs)."""
-
-    max_commands: int = 2000
-    max_length: int = 100_000
-
-
-@dataclass(frozen=True)
-class Macro:
-    """One definition. ``nodes``/``origins`` are its load-time expansion (empty if invalid)."""
-
-    name: str
-    definition: str
-    where: str
-    nodes: tuple[Node, ...] = ()
-    origins: tuple[Origin, ...] = ()
-    problem: MacroDefinitionError | None = None
-    commands: int = 0
-    length: int = 0
-
-    @property
-    def valid(self) -> bool:
-        return self.problem is None
-
-    def expansion(self) -> str:
-        """The fully expanded definition as text."""
-        return serialize(ModifierString(self.nodes))
+__all__ = [
+    "BUILTIN_MACROS",
+    "ExpansionLimits",
+    "Macro",
+    "MacroRegistry",
+    "expand",
+    "export_modifiers",
+]
 
 
 @dataclass(frozen=True)
@@ -83,7 +62,7 @@ class MacroRegistry:
     default: Mapping[str, Macro] = field(default_factory=dict)
     catalogs: Mapping[str, Mapping[str, Macro]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
-    limits: ExpansionLimits = ExpansionLimits()
+    limits: ExpansionLimits = field(default_factory=ExpansionLimits)
 
     __hash__ = object.__hash__  # identity: registries key expansion memos
 
@@ -127,7 +106,7 @@ class MacroRegistry:
         base = dict(self.default if catalog is None else self.catalogs.get(catalog, {}))
         fallback = {} if catalog is None else self.default
         notes = list(self.warnings) + list(warnings)
-        table = _load(list(entries), base, fallback, self.limits, notes)
+        table = load(list(entries), base, fallback, self.limits, notes)
         if catalog is None:
             return MacroRegistry(table, self.catalogs, tuple(notes), self.limits)
         return MacroRegistry(
@@ -142,7 +121,7 @@ class MacroRegistry:
             found = self.catalogs.get(catalog, {}).get(key)
             if found is not None:
                 return found
-        return self.default.get(key)
+        return self.default.get(key) or BUILTIN.get(key)  # a loaded macro overrides a built-in
 
     def names(self, catalog: str | None = None) -> tuple[str, ...]:
         """Every macro name visible from ``catalog`` (as defined), valid or not."""
@@ -157,144 +136,6 @@ class MacroRegistry:
 
     def __len__(self) -> int:
         return len(self.default) + sum(len(t) for t in self.catalogs.values())
-
-
-# ---- loading (D-21: expand nested invocations once, at load time) ------------------------------
-
-
-@dataclass(frozen=True)
-class _Loading:
-    """What defining one macro may see: the macros loaded so far, the default catalog's (for a
-    catalog file), where every name of the file is first defined, and the limits."""
-
-    table: dict[str, Macro]
-    fallback: Mapping[str, Macro]
-    later: dict[str, str]
-    limits: ExpansionLimits
-
-
-def _load(
-    entries: list[MacroEntry],
-    table: dict[str, Macro],
-    fallback: Mapping[str, Macro],
-    limits: ExpansionLimits,
-    warnings: list[str],
-) -> dict[str, Macro]:
-    loading = _Loading(table, fallback, {}, limits)
-    for entry in entries:
-        loading.later.setdefault(entry.name.lower(), entry.where)  # "later" vs "undefined"
-    for entry in entries:
-        key = entry.name.lower()
-        if key in table and table[key].where.partition(":")[0] == entry.where.partition(":")[0]:
-            warnings.append(f"{entry.where}: macro {entry.name!r} defined again; the later wins")
-        table[key] = _define(entry, loading)
-    return table
-
-
-class _Invalid(Exception):
-    """Why a definition cannot be used; becomes the macro's MacroDefinitionError."""
-
-    def __init__(self, reason: str, at: Location, hint: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason, self.at, self.hint = reason, at, hint
-
-
-def _define(entry: MacroEntry, loading: _Loading) -> Macro:
-    origin = Origin(f"macro '{entry.name}' ({entry.where})", entry.definition)
-    try:
-        if not _NAME.match(entry.name):
-            raise _Invalid(
-                f"the name {entry.name!r} is not letters, digits, '.', '_' and '-'",
-                Location(entry.name, 0, len(entry.name)),
-            )
-        try:
-            ast = parse_uncached(entry.definition)  # keep the request cache for requests
-        except ModifierError as exc:
-            raise _Invalid(exc.problem, exc.from_origin(origin.label).at, exc.hint) from None
-
-        def resolve(ref: MacroRef) -> Macro:
-            return _defined_before(ref, entry, loading, origin)
-
-        nodes, origins = _resolved(ast, origin, resolve)
-        commands = sum(isinstance(n, Command | SegmentStart) for n in nodes)
-        length = len(serialize(ModifierString(tuple(nodes))))
-        limits = loading.limits
-        if commands > limits.max_commands or length > limits.max_length:
-            raise _Invalid(
-                f"its expansion has {commands} commands and {length} characters, over the "
-                f"limits ({limits.max_commands} commands, {limits.max_length} characters)",
-                Location(entry.definition, 0, len(entry.definition), origin.label),
-            )
-    except _Invalid as bad:
-        problem = MacroDefinitionError(entry.name, bad.reason, bad.at, entry.where, bad.hint)
-        return Macro(entry.name, entry.definition, entry.where, problem=problem)
-    return Macro(
-        entry.name,
-        entry.definition,
-        entry.where,
-        tuple(nodes),
-        tuple(origins),
-        None,
-        commands,
-        length,
-    )
-
-
-def _defined_before(ref: MacroRef, entry: MacroEntry, loading: _Loading, origin: Origin) -> Macro:
-    """The macro ``ref`` invokes, if D-21 allows it: defined before, valid, not itself."""
-    at = Location(entry.definition, ref.span[0], ref.span[1] - ref.span[0], origin.label)
-    if ref.key == entry.name.lower():
-        raise _Invalid(f"it invokes itself (${ref.name}$)", at)
-    target = loading.table.get(ref.key) or loading.fallback.get(ref.key)
-    if target is None:
-        where = loading.later.get(ref.key)
-        reason = (
-            f"it invokes ${ref.name}$, which is defined later ({where})"
-            if where
-            else f"it invokes ${ref.name}$, which is not defined"
-        )
-        raise _Invalid(reason, at, "a macro may only invoke macros defined before it")
-    if target.problem is not None:
-        raise _Invalid(f"it invokes ${ref.name}$, which is invalid", at)
-    return target
-
-
-def _resolved(
-    ast: ModifierString, default: Origin, resolve: Callable[[MacroRef], Macro]
-) -> tuple[list[Node], list[Origin]]:
-    """Nodes with every invocation replaced by ``resolve(ref)``'s nodes, nested IS bodies
-    included, each with its origin. Shared by loading (D-21) and request expansion."""
-    nodes: list[Node] = []
-    origins: list[Origin] = []
-    for index, node in enumerate(ast.nodes):
-        origin = ast.origins[index] if ast.origins else default
-        if isinstance(node, MacroRef):
-            macro = resolve(node)
-            nodes += macro.nodes
-            origins += macro.origins
-            continue
-        nested = node.nested if isinstance(node, Command) else None
-        if (
-            nested
-            and nested.kind is NestedKind.IS
-            and nested.request
-            and nested.request.macro_refs()
-        ):
-            inner, inner_origins = _resolved(nested.request, origin, resolve)
-            node = _with_request(node, nested, inner, inner_origins, origin)  # type: ignore[arg-type]
-        nodes.append(node)
-        origins.append(origin)
-    return nodes, origins
-
-
-def _with_request(
-    command: Command, nested: Nested, nodes: list[Node], origins: list[Origin], origin: Origin
-) -> Command:
-    """``command`` with its nested IS request replaced by the expanded ``nodes``."""
-    request = ModifierString(tuple(nodes), origin.text, origins=tuple(origins))
-    body = f"{nested.object}?{serialize(request)}"
-    expanded = Nested(nested.kind, nested.bracket, body, nested.span, nested.object, request)
-    return Command(command.name, expanded.text, command.span, expanded)
 
 
 # ---- expansion ---------------------------------------------------------------------------------
@@ -319,7 +160,7 @@ class _Splice:
         self.commands += sum(isinstance(n, Command | SegmentStart) for n in ast.nodes)
         self.length += len(default.text)
         self._check(None)
-        nodes, origins = _resolved(ast, default, self._invoke)
+        nodes, origins = resolved(ast, default, self._invoke)
         self.nodes += nodes
         self.origins += origins
 
@@ -328,7 +169,8 @@ class _Splice:
         at = Location(origin.text, ref.span[0], ref.span[1] - ref.span[0], origin.label)
         macro = self.registry.get(ref.name, self.catalog)
         if macro is None:
-            raise UnknownMacroError(ref.name, at, self.registry.names(self.catalog))
+            known = (*self.registry.names(self.catalog), *BUILTIN_MACROS)
+            raise UnknownMacroError(ref.name, at, known)
         if macro.problem is not None:
             problem = macro.problem
             raise MacroDefinitionError(macro.name, problem.reason, at, macro.where, problem.hint)

@@ -7,7 +7,7 @@ runs plans and encodes. Imports point down: request, commands, language.
 
 ``isrender.render(source, modifiers, ...)`` is also the public render function (DESIGN.md):
 this package shares its name, so the package itself is callable and forwards to
-``isrender.render.vips.renderer.render`` (imported on the first call: importing ``isrender.render.plan``
+``isrender.service.render`` (imported on the first call: importing ``isrender.render.plan``
 must not load libvips or the service).
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 class _RenderPackage(types.ModuleType):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from isrender.render.vips.renderer import render
+        from isrender.service import render
 
         return render(*args, **kwargs)
 

@@ -20,11 +20,12 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from isrender.commands.colors import Color, ColorSpace
 from isrender.commands.values import Quality
-from isrender.errors import InvalidAttributeError, IpsFault, ModifierError, closest
+from isrender.errors import InvalidAttributeError, IpsFault, closest
 
 if TYPE_CHECKING:
     from isrender.config import Settings
@@ -54,8 +55,13 @@ class CatalogAttributes:
     resolution: float = 100.0  # catalog::Resolution for res=
     max_source_pixels: int = 100_000_000  # checked from the header, before decoding
     max_render_pixels: int = 100_000_000  # the reply (IS::MaxRenderRgnPixels)
+    # nested is{...} requests inside each other (IS sets no limit; every level is planned
+    # and its sources' pixels count against max_source_pixels, so this only stops abuse)
+    max_nesting_depth: int = 8
     # icc= names beyond the built-in ones (sRGB and the CMYK names): name -> .icc/.icm path
     icc_profiles: dict[str, str] = field(default_factory=dict)
+    # the font_map setting: a TOML file added to the shipped font map (text/fonts.py)
+    font_map: Path | None = None
 
     @classmethod
     def spec_fixture(cls) -> CatalogAttributes:
@@ -73,9 +79,10 @@ class CatalogAttributes:
     def fingerprint(self) -> str:
         """Changes whenever anything a render reads from here changes (ETags, result cache)."""
         profiles = sorted(self.icc_profiles.items())
+        fonts = (str(self.font_map),) if self.font_map else ()  # unset: fingerprints as before
         text = repr((self.default_pix, self.max_pix, self.bkg_color, self.jpeg_quality,
                      self.res_mode, self.resolution, self.max_source_pixels,
-                     self.max_render_pixels, profiles))  # fmt: skip
+                     self.max_render_pixels, self.max_nesting_depth, profiles, *fonts))  # fmt: skip
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -111,14 +118,14 @@ def _pix(text: str) -> tuple[int, int]:
 
 def _bound(command: str, text: str) -> Any:
     """The value ``command=text`` binds to: the command table reads it, as in a request."""
-    from isrender.language import parse
-    from isrender.request import bind
+    from isrender.commands import ArgProblem, ConstraintProblem, lookup
 
-    if not text.strip() or "&" in text:
+    spec = lookup(command)
+    if spec is None or not text.strip() or "&" in text:
         raise ValueError
     try:
-        return bind(parse(f"{command}={text.strip()}"), strict=True).globals.value(command)
-    except ModifierError:
+        return spec.parse(text.strip())
+    except (ArgProblem, ConstraintProblem):
         raise ValueError from None
 
 
@@ -273,6 +280,7 @@ def resolve(values: Mapping[str, str], settings: Settings) -> ServingAttributes:
         bkg_color=cast(Color, read["BkgColor"]),
         res_mode=cast(str, read["ResMode"]),
         resolution=cast(float, read["Resolution"]),
+        font_map=settings.font_map,
     )
     return ServingAttributes(
         render=render,

@@ -12,45 +12,47 @@ and the render area from the planned reply size.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from isrender.commands.colors import Color
-from isrender.commands.values import Edges, Rect
-from isrender.errors import OutputLimitError, SourceTooLargeError, UnsupportedFeatureError
+from isrender.commands.registry import LAYERS, NO_PIXELS, NOT_RENDERED, lookup
+from isrender.commands.values import Size
+from isrender.errors import (
+    OutputLimitError,
+    SourceNotFoundError,
+    SourceTooLargeError,
+    UnsupportedFeatureError,
+)
 from isrender.render.attributes import CatalogAttributes
 from isrender.render.formats import OutputFormat, output_format
 from isrender.render.geometry import (
     LayerGeometry,
     ViewGeometry,
     layer_geometry,
-    round_px,
     view_geometry,
 )
-from isrender.request.model import Attributes, ImageRequest
-
-__all__ = ["RenderPlan", "SourceInfo", "Step", "plan"]
-
-KERNELS = {"bilin": "linear", "bicub": "cubic", "sharp2": "lanczos3", "bisharp": "lanczos3"}
-# Layer filters in the order of §6.0 step A5 (D-26); sharpening is handled apart.
-FILTER_ORDER = (
-    "op_brightness",
-    "op_contrast",
-    "op_colorbalance",
-    "op_hue",
-    "op_saturation",
-    "op_colorize",
-    "op_invert",
-    "op_blur",
-    "op_noise",
+from isrender.render.layer_steps import RENDERED_ABOVE_LAYER0
+from isrender.render.layers import canvas_of
+from isrender.render.nested import (
+    NestedLoad,
+    TextMeasurer,
+    nested_notes,
+    refuse_foreign,
+    source_loads,
 )
-# Commands with a pixel effect that phase 1 does not render ([layer] features, §0.1).
-UNRENDERED = (
-    "mask", "maskUse", "text", "textPs", "perspective", "clipPath", "clipXPath", "cropPathE",
-    "op_grow", "op_growMask", "template",
-)  # fmt: skip
-IGNORED_ON_LAYER0 = ("anchor", "origin", "pos", "blendMode", "map", "mapA", "textAttr")
+from isrender.render.phases import PlanContext, build_steps
+from isrender.render.steps import Composite, Encode, LayerPlan, Load, Step
+from isrender.request.bind import iter_commands
+from isrender.request.model import Attributes, ImageRequest, NestedSource
+
+if TYPE_CHECKING:
+    from isrender.render.layer_plan import MeasuredText  # it imports this module's SourceInfo
+
+__all__ = ["SOLID_LOADER", "RenderPlan", "SourceInfo", "plan", "solid_canvas"]
+
+SOLID_LOADER = "solid"  # SourceInfo.loader of a layer 0 made of color= and size= (no source)
+NestedPlanner = Callable[[NestedSource, str], NestedLoad]  # a layer's is{...}, where -> its plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,35 +75,6 @@ class SourceInfo:
         return self.width * self.height
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One operation. ``kind`` picks the executor in render.py; ``args`` are its parameters."""
-
-    kind: str
-    args: tuple[tuple[str, Any], ...] = ()
-    note: str = ""
-
-    def arg(self, name: str) -> Any:
-        return dict(self.args)[name]
-
-    def describe(self) -> str:
-        shown = ", ".join(f"{k}={_show(v)}" for k, v in self.args)
-        text = f"{self.kind}({shown})" if shown else self.kind
-        return f"{text}  # {self.note}" if self.note else text
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, Color):
-        return str(value)
-    return repr(value) if isinstance(value, str) else str(value)
-
-
-def _step(kind: str, note: str = "", **args: Any) -> Step:
-    return Step(kind, tuple(args.items()), note)
-
-
 @dataclass(frozen=True)
 class RenderPlan:
     source: SourceInfo
@@ -109,20 +82,54 @@ class RenderPlan:
     view: ViewGeometry
     output: OutputFormat
     steps: tuple[Step, ...]
+    ignored: tuple[str, ...] = ()  # commands with no effect here, one short line each
 
     @property
     def reply_size(self) -> tuple[int, int]:
         return self.view.reply_size
+
+    @property
+    def load(self) -> Load:
+        first = self.steps[0]
+        assert isinstance(first, Load)  # the load phase always plans one
+        return first
+
+    @property
+    def encode(self) -> Encode:
+        last = self.steps[-1]
+        assert isinstance(last, Encode)  # the output phase always ends with one
+        return last
+
+    @property
+    def layers(self) -> tuple[LayerPlan, ...]:
+        """The layers above 0 (their own steps), from the Composite step if there is one."""
+        composite = next((s for s in self.steps if isinstance(s, Composite)), None)
+        return composite.layers if composite else ()
 
     def describe(self) -> str:
         return "\n".join(f"{i + 1:2}. {step.describe()}" for i, step in enumerate(self.steps))
 
 
 def plan(
-    request: ImageRequest, source: SourceInfo, attributes: CatalogAttributes | None = None
+    request: ImageRequest,
+    source: SourceInfo,
+    attributes: CatalogAttributes | None = None,
+    *,
+    lenient: bool = False,
+    layer_sources: Mapping[str, SourceInfo] | None = None,
+    layer_texts: Mapping[int, MeasuredText] | None = None,
+    depth: int = 0,
+    layer0_nested: NestedLoad | None = None,
+    measure_texts: TextMeasurer | None = None,
 ) -> RenderPlan:
     """The plan for ``request`` on ``source``; raises before any decoding when a limit or an
-    unrendered feature is in the way."""
+    unrendered feature is in the way (``lenient``: an unrendered command is ignored instead,
+    and said so in ``RenderPlan.ignored``). ``layer_sources``: the header of every ``src=``
+    object of the layers above 0, by name; ``layer_texts``: each text layer's layout and
+    measured size, by layer number (render/vips/text.py measure_text_layer). ``depth``: how
+    deep in nested requests this one is; ``layer0_nested``: layer 0's ``src=is{...}``, planned
+    (render/nested.py plan_nested; ``source`` is then its nested_info); ``measure_texts``
+    lays out the text layers of nested requests."""
     attrs = attributes or CatalogAttributes()
     if source.pixels > attrs.max_source_pixels:
         raise SourceTooLargeError(
@@ -130,10 +137,11 @@ def plan(
             f"({source.pixels / 1e6:.1f} Mpx), above the limit of "
             f"{attrs.max_source_pixels / 1e6:g} Mpx"
         )
-    _check_renderable(request)
+    ignored = _check_renderable(request, lenient, nested_planned=layer0_nested is not None)
     layer0 = _layer0(request)
     g = request.globals
-    geometry = _layer_geometry(layer0, source, attrs)
+    solid = layer0.value("color") if source.loader == SOLID_LOADER else None
+    geometry = _layer_geometry(layer0, source, attrs, solid=solid is not None)
     view = view_geometry(
         geometry.width,
         geometry.height,
@@ -150,8 +158,76 @@ def plan(
     )
     _check_reply(view, attrs)
     output = output_format(request)
-    steps = _steps(request, layer0, source, geometry, view, output, attrs)
-    return RenderPlan(source, geometry, view, output, tuple(steps))
+    context = PlanContext(
+        request, layer0, source.width, source.height, geometry, view, output, attrs, solid=solid,
+        layer_sources=layer_sources or {},
+    )  # fmt: skip
+    if any(layer.number > 0 for layer in request.layers):
+        planner = _nested_planner(layer_sources or {}, attrs, lenient, depth, measure_texts)
+        context = _with_layers(context, source, layer_sources or {}, layer_texts or {}, planner)
+    steps = build_steps(context)
+    if layer0_nested is not None:  # the nested result stands where the source's Load was
+        steps = (layer0_nested, *steps[1:])
+    _check_decoded_total(steps, attrs)
+    if depth == 0:  # what nested plans ignored, anywhere in the tree
+        ignored += tuple(nested_notes(steps))
+    return RenderPlan(source, geometry, view, output, steps, ignored)
+
+
+def _nested_planner(
+    sources: Mapping[str, SourceInfo],
+    attrs: CatalogAttributes,
+    lenient: bool,
+    depth: int,
+    measure: TextMeasurer | None,
+) -> NestedPlanner:
+    """Plans a layer's ``src=is{...}`` one level deeper (render/nested.py)."""
+    from isrender.render.nested import plan_nested  # it imports this module's plan()
+
+    def planned(nested: NestedSource, where: str) -> NestedLoad:
+        return plan_nested(nested, sources, attrs, lenient=lenient, depth=depth + 1, where=where,
+                           measure=measure)  # fmt: skip
+
+    return planned
+
+
+def _with_layers(
+    context: PlanContext,
+    source: SourceInfo,
+    layer_sources: Mapping[str, SourceInfo],
+    layer_texts: Mapping[int, MeasuredText],
+    plan_nested: NestedPlanner,
+) -> PlanContext:
+    """The context with the layers above 0 planned on layer 0's canvas, at the composite's
+    working scale (which depends on the layers being there: PlanContext.uniform)."""
+    from isrender.render.layer_plan import layer_plans  # it imports this module's SourceInfo
+
+    canvas = canvas_of(context.layer0, context.geometry, Size(source.width, source.height))
+    layers = layer_plans(
+        context.request,
+        canvas,
+        layer_sources,
+        scale=context.composite_scale,
+        kernel=context.kernel,
+        max_source_pixels=context.attrs.max_source_pixels,
+        resolution=context.attrs.resolution,
+        texts=layer_texts,
+        plan_nested=plan_nested,
+    )
+    return replace(context, layers=layers)
+
+
+def _check_decoded_total(steps: tuple[Step, ...], attrs: CatalogAttributes) -> None:
+    """All the sources together, down layers and nested requests, as they will be decoded
+    (after shrink-on-load), and the nested results, stay under the source limit: a composite
+    of many big layers, or a tree of nested requests, is refused before decoding."""
+    loads = list(source_loads(steps, results=True))
+    total = sum(load.width * load.height for load in loads)
+    if len(loads) > 1 and total > attrs.max_source_pixels:
+        raise SourceTooLargeError(
+            f"the layers' sources decode to {total / 1e6:.1f} Mpx together, above the limit "
+            f"of {attrs.max_source_pixels / 1e6:g} Mpx"
+        )
 
 
 def _layer0(request: ImageRequest) -> Attributes:
@@ -159,31 +235,66 @@ def _layer0(request: ImageRequest) -> Attributes:
     return layer.attributes if layer else Attributes()
 
 
-def _check_renderable(request: ImageRequest) -> None:
-    if any(layer.number != 0 for layer in request.layers):
-        raise UnsupportedFeatureError("layered requests (layer=1 and above) are not rendered yet")
+def solid_canvas(request: ImageRequest) -> SourceInfo:
+    """Layer 0 of a request that names no source image: a solid colour layer (``color=``
+    with ``size=``, §6.4), as the "header" the plan starts from."""
+    layer0 = _layer0(request)
+    size = layer0.value("size")
+    if "src" in layer0 or "color" not in layer0 or not (size and size.width and size.height):
+        raise SourceNotFoundError(
+            "the request names no source image, and layer 0 is not a solid colour "
+            "(color= with size=, both sides above 0)"
+        )
+    return SourceInfo(size.width, size.height, 4, "srgb", True, False, loader=SOLID_LOADER)
+
+
+def _check_renderable(
+    request: ImageRequest, lenient: bool, *, nested_planned: bool = False
+) -> tuple[str, ...]:
+    """Refuse what cannot be rendered at all; for each command, its fate in the command table
+    says whether it is rendered, ignored here (with a note) or not rendered yet."""
     req = request.globals.value("req")
     if req is not None and req.type != "img":
         raise UnsupportedFeatureError(f"req={req.type} is not answered by the renderer")
-    layer0 = _layer0(request)
-    for scope in (layer0, request.comp):
-        for name in UNRENDERED:
-            if name in scope:
-                raise UnsupportedFeatureError(f"{name}= is not rendered yet (a [layer] feature)")
-    if request.comp_effects or any(layer.effects for layer in request.layers):
-        raise UnsupportedFeatureError("effect layers are not rendered yet")
-    if "template" in request.globals:
-        raise UnsupportedFeatureError("template= is not rendered yet")
-    content = layer0.get("src")
-    if content is not None and not isinstance(content.value, str):
-        raise UnsupportedFeatureError("nested and embedded sources are not rendered yet")
+    content = _layer0(request).get("src")
+    if content is not None and isinstance(content.value, NestedSource) and not nested_planned:
+        refuse_foreign(content.value, "layer 0")  # names ir{}, fxg{} and {url}
+        raise UnsupportedFeatureError("layer 0: its nested source was not planned")
+    ignored: list[str] = []
+    layered = any(layer.number > 0 for layer in request.layers)
+    for scope, bound in iter_commands(request):
+        spec = lookup(bound.name)
+        fate = spec.renders if spec else NO_PIXELS
+        above_layer0 = scope[:1] == "L" and scope != "L0" and "." not in scope
+        if above_layer0 and bound.name in RENDERED_ABOVE_LAYER0:
+            continue  # render/layer_plan.py draws these on layers >= 1
+        if fate == NOT_RENDERED and "." not in scope:
+            message = f"{bound.name}= is not rendered yet (a [layer] feature)"
+            _unrendered(message, f"{bound.name}: not rendered yet", lenient, ignored)
+        elif fate == LAYERS and not layered and "." not in scope:  # effects place their own
+            ignored.append(f"{bound.name}: no effect on layer 0 alone (§6.6)")
+    return tuple(ignored)
+
+
+def _unrendered(message: str, note: str, lenient: bool, ignored: list[str]) -> None:
+    if not lenient:
+        raise UnsupportedFeatureError(message)
+    ignored.append(note)
 
 
 def _layer_geometry(
-    layer0: Attributes, source: SourceInfo, attrs: CatalogAttributes
+    layer0: Attributes, source: SourceInfo, attrs: CatalogAttributes, *, solid: bool = False
 ) -> LayerGeometry:
     crop = layer0.get("crop")
     extend = layer0.get("extend")
+    if solid:  # exactly its size=; crop=, scale= and res= need a source (§7.4: ignored)
+        return layer_geometry(
+            source.width,
+            source.height,
+            rotate=layer0.value("rotate", 0.0),
+            extend=extend.value if extend else None,
+            extend_normalised=bool(extend and extend.name == "extendN"),
+        )
     return layer_geometry(
         source.width,
         source.height,
@@ -209,138 +320,3 @@ def _check_reply(view: ViewGeometry, attrs: CatalogAttributes) -> None:
             f"the reply would be {w}x{h} ({w * h / 1e6:.1f} Mpx), above the render limit of "
             f"{attrs.max_render_pixels / 1e6:g} Mpx"
         )
-
-
-def _steps(
-    request: ImageRequest,
-    layer0: Attributes,
-    source: SourceInfo,
-    geometry: LayerGeometry,
-    view: ViewGeometry,
-    output: OutputFormat,
-    attrs: CatalogAttributes,
-) -> list[Step]:
-    g, comp = request.globals, request.comp
-    kernel = KERNELS[g.value("resMode") or attrs.res_mode]
-    sx, sy = geometry.scale * view.sx, geometry.scale * view.sy
-    uniform = math.isclose(sx, sy) or not geometry.rotate
-    # Shrink-on-load: read the source at the scale the output needs (twice that when a kernel
-    # other than lanczos3 must do the last reduction), never above full resolution.
-    need = min(1.0, max(sx, sy) * (1 if kernel == "lanczos3" else 2))
-    steps = [
-        _step(
-            "load",
-            "shrink-on-load, EXIF orientation and ICC to sRGB applied" if need < 1 else "",
-            width=round_px(source.width * need),
-            height=round_px(source.height * need),
-            scale=need,
-        )
-    ]
-    crop = geometry.crop
-    if geometry.crops(source.width, source.height):
-        steps.append(_step("crop", "source pixels; outside the image is transparent", rect=crop))
-    first_x, first_y = (sx, sy) if uniform else (geometry.scale, geometry.scale)
-    steps.append(
-        _step(
-            "resize",
-            "to the layer size in view pixels",
-            width=round_px(crop.width * first_x),
-            height=round_px(crop.height * first_y),
-            kernel=kernel,
-        )
-    )
-    steps += _filters(layer0, first_x, "layer 0", include_sharpen=True)
-    if "color" in layer0:
-        steps.append(_step("fill", "color=: behind transparent parts", color=layer0.value("color")))
-    if "flip" in layer0:
-        steps.append(_step("flip", "layer 0", direction=layer0.value("flip")))
-    if geometry.rotate:
-        steps.append(_step("rotate", "clockwise; new corners transparent", angle=geometry.rotate))
-    e = geometry.extend
-    if any((e.left, e.top, e.right, e.bottom)):
-        m = Edges(*(round(v * first_x) for v in (e.left, e.top, e.right, e.bottom)))
-        steps.append(_step("extend", "new area transparent", edges=m))
-    if "bgColor" in layer0:
-        steps.append(_step("fill", "bgColor=", color=layer0.value("bgColor")))
-    if not uniform:
-        steps.append(
-            _step(
-                "resize",
-                "view scale (non-uniform)",
-                width=round_px(geometry.width * view.sx),
-                height=round_px(geometry.height * view.sy),
-                kernel=kernel,
-            )
-        )
-    if "flip" in comp:
-        steps.append(_step("flip", "composite", direction=comp.value("flip")))
-    steps += _filters(comp, view.sx, "composite", include_sharpen=False)
-    for scope in (layer0, comp):
-        if "opac" in scope:
-            steps.append(_step("opacity", percent=scope.value("opac").opacity))
-    x0, y0, w, h = view.tile
-    steps.append(
-        _step(
-            "place",
-            "view canvas; uncovered areas transparent",
-            view_width=view.extent[0],
-            view_height=view.extent[1],
-            x=view.ox - view.rx * view.sx,
-            y=view.oy - view.ry * view.sy,
-            tile=Rect(x0, y0, w, h),
-        )
-    )
-    steps += _sharpening(comp, view.sx, "final view")
-    steps += _output_steps(g, output, attrs)
-    return steps
-
-
-def _filters(scope: Attributes, scale: float, where: str, include_sharpen: bool) -> list[Step]:
-    steps = [
-        _step("filter", where, name=name, value=scope.value(name), radius_scale=scale)
-        for name in FILTER_ORDER
-        if name in scope
-    ]
-    if include_sharpen:
-        steps += _sharpening(scope, scale, where)
-    return steps
-
-
-def _sharpening(scope: Attributes, scale: float, where: str) -> list[Step]:
-    steps = []
-    if scope.value("op_sharpen"):
-        steps.append(_step("sharpen", where))
-    usm = scope.get("op_usm")
-    if usm is not None and usm.value.amount > 0:
-        # D-30: op_usm's radius is at full resolution and shrinks with the image; op_usmR's not.
-        factor = min(1.0, scale) if usm.name == "op_usm" else 1.0
-        steps.append(_step("unsharp", f"{usm.name} {where}", usm=usm.value, radius_scale=factor))
-    return steps
-
-
-def _output_steps(g: Attributes, output: OutputFormat, attrs: CatalogAttributes) -> list[Step]:
-    icc = g.value("icc")
-    steps = []
-    if not output.keeps_alpha:
-        bgc = g.value("bgc") or attrs.bkg_color
-        steps.append(_step("flatten", "formats without alpha; bgc ignores alpha", color=bgc))
-    if icc is not None or output.pixel_type not in (None, "rgb"):
-        profile = icc.profile if icc else None
-        steps.append(_step("colour", "output space", profile=profile, pixel_type=output.pixel_type))
-    quality = g.value("qlt") or attrs.jpeg_quality
-    steps.append(
-        _step(
-            "encode",
-            output.media_type,
-            format=output.format,
-            compression=output.compression,
-            quality=quality.quality,
-            full_chroma=quality.full_chroma,
-            quantize=g.value("quantize"),
-            jpeg_size=g.value("jpegSize", 0),
-            embed_icc=bool(g.value("iccEmbed")),
-            embed_xmp=bool(g.value("xmpEmbed")),
-            print_res=g.value("printRes"),
-        )
-    )
-    return steps

@@ -7,8 +7,12 @@ where §1.9 says (layer 0, the composite, the final view, or nowhere). Cross-com
 checked last (ConstraintError).
 
 Strict mode rejects unknown command names (D-36). Lenient mode, what the image endpoint uses,
-ignores them and a trailing empty argument (``quantize=adaptive,diffuse,255,``) and says so in
-``ImageRequest.warnings``.
+reads what a forgiving Image Server reads and says what it ignored or adjusted in
+``ImageRequest.warnings`` (one kind per rule, WARNING_KINDS): unknown commands, segments a
+lenient parse kept that are not commands, a segment right after a nested group, a bad %-escape
+(a literal ``%``), fit= without wid/hei, and the mends the argument types offer (a trailing
+empty argument, white space, a decimal where a whole number goes, an unknown keyword). A value
+nothing sensible can be made of (``wid=abc``) stays an error in both modes.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from isrender.language import (
     substitute,
 )
 from isrender.request.constraints import check_constraints
+from isrender.request.lenient import IGNORED, LenientRules, part_location
 from isrender.request.model import (
     Attributes,
     BindWarning,
@@ -93,8 +98,9 @@ def bind(
     return request
 
 
-class _Binder:
-    """One binding run: the current segment and the scopes filled so far."""
+class _Binder(LenientRules):
+    """One binding run: the current segment and the scopes filled so far (lenient mode's
+    rules are the methods of LenientRules)."""
 
     def __init__(self, origin: Origin, strict: bool) -> None:
         self.origin = origin  # the text the current node's span indexes into
@@ -124,6 +130,8 @@ class _Binder:
                 self._segment(node)
             elif isinstance(node, MacroRef):
                 raise UnknownMacroError(node.name, self._at(node.span))
+        if not self.strict:
+            self._drop_unmet_needs()
         request = self._request()
         check_constraints(request)
         return request
@@ -151,7 +159,8 @@ class _Binder:
             if isinstance(node, VarDef):
                 self._enter(ast.origin_of(index))
                 raw = node.value or ""
-                table[node.key] = decode_value(raw, self._at(node.span, len(node.name) + 2))
+                at = self._at(node.span, len(node.name) + 2)
+                table[node.key] = self._decode(raw, at, f"${node.name}")
         return table
 
     # ---- segments (§1.9) ------------------------------------------------------------------
@@ -161,8 +170,8 @@ class _Binder:
         assert spec is not None
         raw = node.value or ""
         value_at = self._at(node.span, len(node.name) + 1)
-        text = decode_value(raw, value_at) if raw else ""  # never substituted (§1.9)
-        typed = self._typed(spec, node, raw, text)
+        text = self._decode(raw, value_at, node.name) if raw else ""  # never substituted (§1.9)
+        typed = self._typed(spec, node, raw, text)[0]
         if spec.name == "effect":
             self.effect = typed
             self.effects.setdefault((self.layer, typed), {})
@@ -200,7 +209,11 @@ class _Binder:
         if spec is None:
             self._unknown(node)
             return
+        if node.nested is not None:
+            self._check_separator(node)
         bound = self._bind_value(spec, node)  # validated even where its scope ignores it
+        if bound is None:  # lenient: an unknown keyword left the command to its default
+            return
         target = self.globals if spec.is_global else self._target(spec, node)
         if target is None:
             return
@@ -210,15 +223,14 @@ class _Binder:
         target[spec.slot] = bound
 
     def _unknown(self, node: Command) -> None:
+        if self._not_a_command(node):
+            return
         suggestion = closest(node.name, all_names())
         at = self._at(node.span, 0, len(node.name))
         if self.strict:
             raise UnknownCommandError(node.name, at, suggestion)
         hint = f" (did you mean '{suggestion}'?)" if suggestion else ""
         self._warn("unknown-command", f"unknown command '{node.name}' ignored{hint}", node)
-
-    def _warn(self, kind: str, message: str, node: Command) -> None:
-        self.warnings.append(BindWarning(kind, message, node.span[0], node.name))
 
     def _target(self, spec: CommandSpec, node: Command) -> dict[str, BoundCommand] | None:
         """The scope this command's value goes to, or None when it is ignored there."""
@@ -248,7 +260,8 @@ class _Binder:
             )
         return self.layers[COMP]
 
-    def _bind_value(self, spec: CommandSpec, node: Command) -> BoundCommand:
+    def _bind_value(self, spec: CommandSpec, node: Command) -> BoundCommand | None:
+        """The bound command, or None when lenient binding ignores it (unknown keyword)."""
         if node.nested is not None:
             value = self._nested(spec, node.nested)
             return BoundCommand(spec, node.name, value, node.value or "", node.span, self.origin)
@@ -256,13 +269,18 @@ class _Binder:
         text = raw
         # Hot path: most values need neither decoding nor substitution, and most parse.
         if "%" in raw or "+" in raw:
-            text = decode_value(raw, (self.source, node.span[0] + len(node.name) + 1))
+            if self.strict:
+                text = decode_value(raw, (self.source, node.span[0] + len(node.name) + 1))
+            else:
+                text = self._decode(raw, self._at(node.span, len(node.name) + 1), node.name)
         if "$" in text:
             text = substitute(text, self.variables)
         try:
-            typed = spec.parse(text) if text else self._typed(spec, node, raw, text)
+            typed = spec.parse(text) if text else self._typed(spec, node, raw, text)[0]
         except (ArgProblem, ConstraintProblem):
-            typed = self._typed(spec, node, raw, text)
+            typed, text = self._typed(spec, node, raw, text)  # lenient: the text as mended
+        if typed is IGNORED:
+            return None
         return BoundCommand(spec, node.name, typed, text, node.span, self.origin)
 
     def _nested(self, spec: CommandSpec, nested: Nested) -> Any:
@@ -276,15 +294,19 @@ class _Binder:
             # Variables are forwarded so references inside resolve (§2.5); IR/FXG bodies are
             # other languages and are handed on unchecked.
             request = _Binder(self.origin, self.strict).run(inner, None, self.variables)
+            self.warnings.extend(request.warnings)  # what was ignored anywhere is reported
         return NestedSource(nested.kind, obj, inner, request)
 
-    def _typed(self, spec: CommandSpec, node: Command | SegmentStart, raw: str, text: str) -> Any:
-        """The typed value, or the error that explains why there is none."""
+    def _typed(
+        self, spec: CommandSpec, node: Command | SegmentStart, raw: str, text: str
+    ) -> tuple[Any, str]:
+        """The typed value and the text it was read from (lenient mode may mend it), or the
+        error that explains why there is none."""
         name = node.name
         at = self._at(node.span, len(name) + 1, len(raw))
         if text == "":
             if spec.empty:
-                return spec.build(*(None for _ in spec.args))
+                return spec.make(*(None for _ in spec.args)), text
             raise InvalidValueError(
                 f"{name} needs a value",
                 Location(at.source, at.position - 1, len(name) + 1, at.origin),
@@ -293,14 +315,14 @@ class _Binder:
                 expected=spec.syntax(),
             )
         try:
-            return spec.parse(text)
+            return spec.parse(text), text
         except ArgProblem as problem:
-            if not self.strict and text.endswith(",") and not spec.whole:
-                typed = self._typed(spec, node, raw, text[:-1])
-                message = f"trailing ',' in {name} ignored"
-                self.warnings.append(BindWarning("trailing-comma", message, at.position, name))
-                return typed
-            raise _invalid(spec, name, raw, text, at, problem) from None
+            if self.strict:
+                raise _invalid(spec, name, raw, text, at, problem) from None
+            try:
+                return self._mended(spec, node, raw, text, at, problem)
+            except ArgProblem:
+                raise _invalid(spec, name, raw, text, at, problem) from None
         except ConstraintProblem as problem:
             raise ConstraintError(problem.message, at, problem.hint) from None
 
@@ -345,7 +367,7 @@ def _attributes(slots: dict[str, BoundCommand]) -> Attributes:
 def _invalid(
     spec: CommandSpec, name: str, raw: str, text: str, at: Location, problem: ArgProblem
 ) -> InvalidValueError:
-    offset, length = _part_location(raw, text, problem.index)
+    offset, length = part_location(raw, text, problem.index)
     message = f"invalid value for {name}: {problem.message}"
     reference = _REFERENCE.search(text)
     if reference and not problem.hint:
@@ -359,17 +381,6 @@ def _invalid(
         value=problem.value or text,
         expected=problem.expected,
     )
-
-
-def _part_location(raw: str, text: str, index: int | None) -> tuple[int, int]:
-    """Offset and length of comma-separated part ``index`` in the raw value, when the raw text
-    maps one to one onto the decoded text; otherwise the whole value."""
-    if index is None or raw != text:
-        return 0, max(1, len(raw))
-    parts = raw.split(",")
-    if index >= len(parts):
-        return len(raw), 1
-    return sum(len(p) + 1 for p in parts[:index]), max(1, len(parts[index]))
 
 
 def iter_commands(request: ImageRequest) -> Iterator[tuple[str, BoundCommand]]:

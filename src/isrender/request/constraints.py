@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from isrender.commands.output import FORMATS, profile_pixel_type
+from isrender.commands.formats import FORMATS
+from isrender.commands.output import profile_pixel_type
 from isrender.errors import ConstraintError, Location
 
 if TYPE_CHECKING:
     from isrender.request.model import Attributes, BoundCommand, ImageRequest
 
-__all__ = ["check_constraints"]
+__all__ = ["NEEDS", "check_constraints"]
+
+# A global command that means nothing without one of these (lenient binding ignores it then).
+NEEDS: dict[str, tuple[str, ...]] = {"fit": ("wid", "hei", "scl")}
 
 
 def _fail(bound: BoundCommand, problem: str, hint: str | None = None) -> None:
@@ -39,7 +43,7 @@ def _fit_rules(g: Attributes) -> None:
     req = g.value("req")
     if req is not None and req.type == "tmb":
         _fail(fit, "fit= cannot be combined with req=tmb", "thumbnails use ThumbType")
-    if "wid" not in g and "hei" not in g and "scl" not in g:
+    if not any(needed in g for needed in NEEDS["fit"]):
         _fail(fit, "fit= needs wid= or hei=", "add wid= and/or hei=")
 
 

@@ -58,8 +58,8 @@ class BoundCommand:
 
 @dataclass(frozen=True, slots=True)
 class BindWarning:
-    """Something lenient binding (or scope rules) ignored: ``kind`` is ``unknown-command``,
-    ``ignored`` or ``trailing-comma``; ``position`` is where the command starts."""
+    """Something lenient binding (or scope rules) ignored or adjusted: ``kind`` is a key of
+    request.lenient.WARNING_KINDS; ``position`` is where the command (or the part) starts."""
 
     kind: str
     message: str

@@ -20,7 +20,7 @@ from isrender.language import (
 )
 from isrender.request.model import Attributes, ImageRequest, NestedSource
 
-__all__ = ["ast_data", "command_data", "request_data", "value_data"]
+__all__ = ["ast_data", "command_data", "format_data", "request_data", "value_data"]
 
 
 def ast_data(ast: ModifierString) -> list[dict[str, Any]]:
@@ -114,6 +114,17 @@ def _arg_data(arg: Arg) -> dict[str, Any]:
     return data
 
 
+def format_data() -> list[dict[str, Any]]:
+    """The output format table (commands/formats.py), one row a format."""
+    from isrender.commands.formats import FORMATS, PRODUCIBLE
+
+    return [
+        {"name": s.name, "extension": s.extension, "media_type": s.media_type,
+         "alpha": s.alpha, "writable": s.writable, "export": s.name in PRODUCIBLE}
+        for s in FORMATS.values()
+    ]  # fmt: skip
+
+
 def command_data(spec: CommandSpec) -> dict[str, Any]:
     data: dict[str, Any] = {
         "name": spec.name,
@@ -121,8 +132,11 @@ def command_data(spec: CommandSpec) -> dict[str, Any]:
         "summary": spec.summary,
         "scope": spec.scope.value,
         "tag": spec.tag.value,
+        "renders": spec.renders,
         "arguments": [_arg_data(a) for a in spec.args],
     }
+    if spec.name == "fmt":
+        data["formats"] = format_data()
     if spec.scope.value == "layer":
         data["in_comp"] = spec.in_comp.value
         data["in_effect"] = spec.in_effect

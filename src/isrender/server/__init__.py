@@ -23,8 +23,8 @@ from isrender.config import Settings
 from isrender.errors import IpsFault, IsRenderError, ServiceUnavailable
 from isrender.jobs import JobService
 from isrender.server.api import api_router
-from isrender.server.api_openapi import install_openapi
-from isrender.server.api_views import fault_response
+from isrender.server.api.openapi import install_openapi
+from isrender.server.api.views import fault_response
 from isrender.server.apidocs import apidocs_router
 from isrender.server.image import ImageEndpoint
 from isrender.server.ops import MeasuredGate, Metrics, install_ops

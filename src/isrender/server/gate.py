@@ -9,8 +9,10 @@ A request's life in the server (one thread hop):
 2. In one pool thread the request is prepared (parse, catalog, ETag). Cheap answers (304,
    ``req=exists|resolve|validate``) are made there and never wait. A render then waits for a
    *slot*: at most ``render_slots`` run at once, and their estimated decode memory stays within
-   ``render_memory_mb`` (a render over the budget runs alone). The wait is bounded by
-   ``render_queue_timeout``: a short burst waits instead of failing, a long one gets 503.
+   ``render_memory_mb`` (a render over the budget runs alone). Slots go first come, first
+   served: a waiting render is served before any that came after it, even one small enough to
+   fit now, so a large render is never starved by a stream of small ones. The wait is bounded
+   by ``render_queue_timeout``: a short burst waits instead of failing, a long one gets 503.
 3. A render runs with a deadline: past ``render_timeout`` libvips is killed from its progress
    signal (renderer.RenderJob.run), the request answers 504, and the slot comes back.
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
@@ -66,7 +69,10 @@ class RenderGate:
         self._tickets = {"render": 0, "cheap": 0}
         self._busy = 0
         self._memory = 0
-        self._state = threading.Condition()
+        self._lock = threading.Lock()
+        # renders waiting for a slot, in arrival order; each waits on its own condition (on the
+        # same lock) so a freed slot wakes the oldest waiter only
+        self._line: deque[threading.Condition] = deque()
         self._pool = ThreadPoolExecutor(
             max_workers=slots + queue + CHEAP_THREADS, thread_name_prefix="isrender-request"
         )
@@ -77,6 +83,11 @@ class RenderGate:
         return self._busy
 
     @property
+    def queued(self) -> int:
+        """Renders in line for a slot now (prepared, waiting their turn)."""
+        return len(self._line)
+
+    @property
     def waiting(self) -> int:
         """Render requests admitted and not yet rendering (preparing or queued)."""
         return max(0, self._tickets["render"] - self._busy)
@@ -84,7 +95,7 @@ class RenderGate:
     def admit(self, cheap: bool = False) -> Ticket:
         """A ticket, or RenderBusy at once. Called on the event loop before any parsing."""
         kind, limit = ("cheap", CHEAP_IN_FLIGHT) if cheap else ("render", self.slots + self.queue)
-        with self._state:
+        with self._lock:
             if self._tickets[kind] >= limit:
                 refusal = RenderBusy(f"all {self.slots} render slots and {self.queue} queue "
                                      f"places are taken; retry shortly")  # fmt: skip
@@ -125,23 +136,43 @@ class RenderGate:
     # ---- slots (called from pool threads) ---------------------------------------------------
 
     def _take_slot(self, cost: int, cancelled: threading.Event) -> int:
-        """Wait for a slot with room for ``cost`` bytes; the cost charged, or RenderBusy."""
+        """Wait, in arrival order, for a slot with room for ``cost`` bytes; the cost charged,
+        or RenderBusy past ``render_queue_timeout``."""
         charged = min(cost, self.memory_budget) if self.memory_budget else 0
         deadline = time.monotonic() + self.queue_timeout
-        with self._state:
-            while not self._has_room(charged):
-                left = deadline - time.monotonic()
-                if left <= 0 or cancelled.is_set():
-                    refusal = RenderBusy(f"no render slot came free within "
-                                         f"{self.queue_timeout:g} s; retry shortly")  # fmt: skip
-                    break
-                self._state.wait(left)
-            else:
-                self._busy += 1
-                self._memory += charged
-                return charged
+        with self._lock:
+            if not self._line and self._has_room(charged):  # nobody is ahead: no queueing
+                return self._charge(charged)
+            turn = threading.Condition(self._lock)
+            self._line.append(turn)
+            try:
+                while not (self._line[0] is turn and self._has_room(charged)):
+                    left = deadline - time.monotonic()
+                    if left <= 0 or cancelled.is_set():
+                        refusal = RenderBusy(
+                            f"no render slot came free within {self.queue_timeout:g} s; "
+                            "retry shortly"
+                        )
+                        break
+                    turn.wait(left)
+                else:
+                    return self._charge(charged)
+            finally:
+                self._leave_line(turn)
         self.on_refused("busy")
         raise refusal
+
+    def _charge(self, charged: int) -> int:
+        self._busy += 1
+        self._memory += charged
+        return charged
+
+    def _leave_line(self, turn: threading.Condition) -> None:
+        """Out of the line (served, timed out or cancelled); the next in line may fit now."""
+        was_first = self._line[0] is turn
+        self._line.remove(turn)
+        if was_first and self._line:
+            self._line[0].notify()
 
     def _has_room(self, charged: int) -> bool:
         if self._busy >= self.slots:
@@ -150,13 +181,20 @@ class RenderGate:
         return self._busy == 0 or self._memory + charged <= self.memory_budget or not charged
 
     def _give_slot(self, charged: int) -> None:
-        with self._state:
+        with self._lock:
             self._busy -= 1
             self._memory -= charged
-            self._state.notify_all()
+            if self._line:
+                self._line[0].notify()
+
+    def _wake_line(self) -> None:
+        """Every waiter looks again (one was cancelled: it leaves, the rest keep their order)."""
+        with self._lock:
+            for turn in self._line:
+                turn.notify()
 
     def _give_back(self, kind: str) -> None:
-        with self._state:
+        with self._lock:
             self._tickets[kind] -= 1
 
 
@@ -193,6 +231,7 @@ class Admission:
 
     def cancel(self) -> None:
         self._cancelled.set()
+        self._gate._wake_line()  # a cancelled waiter leaves the line now, not at its timeout
 
     def finish(self) -> None:
         self._ticket.release()

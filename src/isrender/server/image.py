@@ -1,5 +1,8 @@
 """``GET|HEAD /is/image/{company}/{asset}?{modifiers}``: the Image Serving endpoint (§1.1, §7).
 
+``/is/image/{company}?{modifiers}`` (or ``/is/image/{company}/?...``) names no object: layer 0
+is then a solid colour or its own ``src=``, whose objects are the company's assets (E-181).
+
 Lenient binding (unknown commands are ignored and listed in ``X-IsRender-Ignored``), the
 company's presets and the server's macro files, the asset's Modifier and PostModifier. The
 ETag is made from the canonical effective request and the original's content hash, so a
@@ -47,7 +50,21 @@ class ImageEndpoint:
                 response_class=Response,
                 operation_id=f"image_{method.lower()}",
             )
+            # §1.1: the object is [rootId/]objId; the company alone names no object, and
+            # layer 0 is then a solid colour (color= with size=) or its own src= (E-181)
+            router.add_api_route(
+                "/is/image/{company}",
+                self.image_without_object,
+                methods=[method],
+                summary="Render a request that names no object (layer 0: color= and size=, "
+                "or its own src=)",
+                response_class=Response,
+                operation_id=f"image_without_object_{method.lower()}",
+            )
         return router
+
+    async def image_without_object(self, company: str, request: Request) -> Response:
+        return await self.image(company, "", request)
 
     async def image(self, company: str, asset: str, request: Request) -> Response:
         # ``asset`` arrives %-decoded once by the router (§1.1); decoding again would let
@@ -121,6 +138,9 @@ class ImageEndpoint:
                 headers[CACHE_HEADER] = "hit"
                 return Response(hit.data, media_type=hit.media_type, headers=headers)
         job = service.plan_render(prepared)  # header (read once per file) and limits
+        if job.plan.ignored:  # what lenient rendering leaves out says so, as binding does
+            ignored = "; ".join((*prepared.ignored, *job.plan.ignored))
+            headers[IGNORED_HEADER] = _header_safe(ignored)
         result = admission.render(job.memory_bytes, job.run)
         if cache is not None and policy != "off":
             cache.put(key, result.data, result.media_type)

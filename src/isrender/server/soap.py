@@ -25,8 +25,8 @@ from starlette.concurrency import run_in_threadpool
 from isrender.catalog import Catalog
 from isrender.catalog.models import User
 from isrender.errors import IpsFault, LoginThrottled
-from isrender.server.api import IpsOperation
-from isrender.server.api_views import normalize_input
+from isrender.server.api.context import IpsOperation
+from isrender.server.api.views import normalize_input
 from isrender.server.wsdl import BASE_NAMESPACE, in_schema_order
 
 __all__ = ["soap_router"]

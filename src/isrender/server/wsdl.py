@@ -1,9 +1,9 @@
-"""The WSDL of the SOAP endpoint, generated from ``api_models`` (the schema the JSON API's
+"""The WSDL of the SOAP endpoint, generated from ``api/models.py`` (the schema the JSON API's
 OpenAPI document uses too, so the two transports cannot drift apart, §5.3).
 
 Served at ``GET /scene7/services/IpsApiService?wsdl`` (the 2014-04-03 namespace) and
 ``GET /scene7/webservice/IpsApi[-<version>].wsdl`` (§5.4; ``?serviceUrl=`` rewrites the
-address). It covers the operations the endpoint implements (``api_models.OPERATIONS``), the
+address). It covers the operations the endpoint implements (``api/models.py: OPERATIONS``), the
 ``authHeader`` SOAP header and the three fault elements. ``in_schema_order`` puts a reply in
 the schema's element order and writes dates as ``xsd:dateTime`` with offset and milliseconds
 (§5.4 item 6), so a generated client reads every reply.
@@ -22,7 +22,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 
-from isrender.server.api_models import OPERATIONS
+from isrender.server.api.models import OPERATIONS
 
 __all__ = ["BASE_NAMESPACE", "in_schema_order", "wsdl_document", "wsdl_router"]
 

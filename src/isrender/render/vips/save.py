@@ -9,19 +9,19 @@ Formats this libvips build cannot write are refused with UnsupportedFeatureError
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pyvips
 
 from isrender.commands.output import profile_pixel_type
 from isrender.commands.values import Quantize
 from isrender.errors import OutputLimitError, UnsupportedFeatureError
+from isrender.render.steps import EncodeOptions
 
 __all__ = ["encode", "to_output_space"]
 
 KEEP = pyvips.enums.ForeignKeep
-UNWRITABLE = ("jpeg2000", "jpegxr", "pdf", "eps", "swf", "f4m", "m3u8")
 
 
 def _profile_file(name: str, profiles: dict[str, str]) -> str:
@@ -55,35 +55,21 @@ def to_output_space(
     return image
 
 
-def encode(image: pyvips.Image, options: dict[str, Any], source_xmp: bool) -> bytes:
+def encode(image: pyvips.Image, options: EncodeOptions, source_xmp: bool) -> bytes:
     """Encode with the options of the plan's ``encode`` step."""
-    fmt: str = options["format"]
-    if fmt.startswith(UNWRITABLE):
-        raise UnsupportedFeatureError(f"fmt={fmt} output is not supported by this build")
+    spec = options.spec
+    if spec.saver is None:
+        raise UnsupportedFeatureError(f"fmt={spec.name} output is not supported by this build")
     keep = KEEP.NONE
-    if options["embed_icc"] and image.get_typeof("icc-profile-data") != 0:
+    if options.embed_icc and image.get_typeof("icc-profile-data") != 0:
         keep |= KEEP.ICC
-    if options["embed_xmp"] and source_xmp:
+    if options.embed_xmp and source_xmp:
         keep |= KEEP.XMP
-    if options["print_res"]:
-        image = _with_print_resolution(image, options["print_res"])
-        if fmt in ("jpeg", "jpg", "pjpeg"):
+    if options.print_res:
+        image = _with_print_resolution(image, options.print_res)
+        if spec.saver == "jpeg":
             keep |= KEEP.EXIF  # JPEG carries the density in EXIF; the source's is removed
-    if fmt in ("jpeg", "jpg", "pjpeg"):
-        return _jpeg(image, options, keep)
-    if fmt.startswith("png"):
-        return _png(image, options, keep)
-    if fmt.startswith("gif"):
-        return _gif(image, options)
-    if fmt.startswith("tif"):
-        return _tiff(image, options, keep)
-    if fmt.startswith("webp"):
-        lossless = options["compression"] == "lossless"
-        data: bytes = image.webpsave_buffer(Q=options["quality"], lossless=lossless, keep=keep)
-        return data
-    if fmt.startswith("avif") or fmt == "heic":
-        return _heif(image, options, keep)
-    raise UnsupportedFeatureError(f"fmt={fmt} output is not supported")  # pragma: no cover
+    return _SAVERS[spec.saver](image, options, keep)
 
 
 def _with_print_resolution(image: pyvips.Image, dpi: float) -> pyvips.Image:
@@ -97,25 +83,25 @@ def _with_print_resolution(image: pyvips.Image, dpi: float) -> pyvips.Image:
     return image
 
 
-def _jpeg(image: pyvips.Image, options: dict[str, Any], keep: int) -> bytes:
+def _jpeg(image: pyvips.Image, options: EncodeOptions, keep: int) -> bytes:
     def save(quality: int) -> bytes:
         data: bytes = image.jpegsave_buffer(
             Q=quality,
-            interlace=options["format"] == "pjpeg",
-            subsample_mode="off" if options["full_chroma"] else "auto",
+            interlace=options.spec.progressive,
+            subsample_mode="off" if options.full_chroma else "auto",
             optimize_coding=True,
             keep=keep,
         )
         return data
 
-    limit = options["jpeg_size"] * 1024
+    limit = options.jpeg_size * 1024
     if limit:
         image = image.copy_memory()  # encoded several times: decode the source once
-    data = save(options["quality"])
+    data = save(options.quality)
     if not limit or len(data) <= limit:
         return data
     # jpegSize: the highest quality that fits (binary search), else an error (§6.3).
-    low, high, best = 1, options["quality"] - 1, None
+    low, high, best = 1, options.quality - 1, None
     while low <= high:
         middle = (low + high) // 2
         attempt = save(middle)
@@ -125,14 +111,14 @@ def _jpeg(image: pyvips.Image, options: dict[str, Any], keep: int) -> bytes:
             high = middle - 1
     if best is None:
         raise OutputLimitError(
-            f"jpegSize={options['jpeg_size']} cannot be met: even quality 1 is "
+            f"jpegSize={options.jpeg_size} cannot be met: even quality 1 is "
             f"{len(save(1)) / 1024:.0f} KB"
         )
     return best
 
 
 def _palette(
-    image: pyvips.Image, quantize: Quantize | None, fmt: str
+    image: pyvips.Image, quantize: Quantize | None, alpha: bool
 ) -> tuple[pyvips.Image, int, float]:
     """The image ready for a palette save, the colour count and the dither amount."""
     q = quantize or Quantize("adaptive")
@@ -146,7 +132,7 @@ def _palette(
                 f"({len(q.forced)} forced of {q.colors})"
             )
         return _nearest(image, q.forced[: q.colors]), q.colors, 0.0
-    colours = q.colors - (1 if fmt.endswith("-alpha") and image.bands in (2, 4) else 0)
+    colours = q.colors - (1 if alpha and image.bands in (2, 4) else 0)
     if q.palette == "web":
         # The web-safe palette: each channel on multiples of 51 (216 colours), then the exact
         # colours survive the palette save.
@@ -176,9 +162,9 @@ def _nearest(image: pyvips.Image, palette: tuple[tuple[int, int, int], ...]) -> 
     return result.bandjoin(alpha) if alpha is not None else result
 
 
-def _png(image: pyvips.Image, options: dict[str, Any], keep: int) -> bytes:
-    if options["format"].startswith("png8"):
-        image, colours, dither = _palette(image, options["quantize"], options["format"])
+def _png(image: pyvips.Image, options: EncodeOptions, keep: int) -> bytes:
+    if options.spec.palette:
+        image, colours, dither = _palette(image, options.quantize, options.spec.alpha)
         bitdepth = 8 if colours > 16 else 4 if colours > 4 else 2 if colours > 2 else 1
         data: bytes = image.pngsave_buffer(
             palette=True, Q=100, colours=colours, dither=dither, bitdepth=bitdepth, keep=keep
@@ -188,8 +174,8 @@ def _png(image: pyvips.Image, options: dict[str, Any], keep: int) -> bytes:
     return data
 
 
-def _gif(image: pyvips.Image, options: dict[str, Any]) -> bytes:
-    image, colours, dither = _palette(image, options["quantize"], options["format"])
+def _gif(image: pyvips.Image, options: EncodeOptions, keep: int) -> bytes:
+    image, colours, dither = _palette(image, options.quantize, options.spec.alpha)
     bitdepth = max(1, min(8, math.ceil(math.log2(colours))))
     data: bytes = image.gifsave_buffer(bitdepth=bitdepth, dither=dither, keep=KEEP.NONE)
     return data
@@ -198,27 +184,46 @@ def _gif(image: pyvips.Image, options: dict[str, Any]) -> bytes:
 _TIFF_COMPRESSION = {None: "none", "none": "none", "lzw": "lzw", "zip": "deflate", "jpeg": "jpeg"}
 
 
-def _tiff(image: pyvips.Image, options: dict[str, Any], keep: int) -> bytes:
+def _tiff(image: pyvips.Image, options: EncodeOptions, keep: int) -> bytes:
     data: bytes = image.tiffsave_buffer(
-        compression=_TIFF_COMPRESSION[options["compression"]],
-        Q=options["quality"],
+        compression=_TIFF_COMPRESSION[options.compression],
+        Q=options.quality,
         keep=keep,
     )
     return data
 
 
-def _heif(image: pyvips.Image, options: dict[str, Any], keep: int) -> bytes:
-    hevc = options["format"] == "heic"
-    lossless = hevc or options["compression"] == "lossless"
+def _heif(image: pyvips.Image, options: EncodeOptions, keep: int) -> bytes:
+    hevc = options.spec.codec == "hevc"
+    lossless = hevc or options.compression == "lossless"
     try:
         data: bytes = image.heifsave_buffer(
-            compression="hevc" if hevc else "av1",
-            Q=options["quality"],
+            compression=options.spec.codec,
+            Q=options.quality,
             lossless=lossless,
             keep=keep,
         )
     except pyvips.Error:
         if hevc:
-            raise UnsupportedFeatureError("fmt=heic: this build has no HEVC encoder") from None
+            raise UnsupportedFeatureError(
+                f"fmt={options.format}: this build has no HEVC encoder"
+            ) from None
         raise
     return data
+
+
+def _webp(image: pyvips.Image, options: EncodeOptions, keep: int) -> bytes:
+    lossless = options.compression == "lossless"
+    data: bytes = image.webpsave_buffer(Q=options.quality, lossless=lossless, keep=keep)
+    return data
+
+
+# FormatSpec.saver (commands/formats.py) -> the function that writes it.
+_SAVERS: dict[str, Callable[[pyvips.Image, EncodeOptions, int], bytes]] = {
+    "jpeg": _jpeg,
+    "png": _png,
+    "gif": _gif,
+    "tiff": _tiff,
+    "webp": _webp,
+    "heif": _heif,
+}

@@ -15,19 +15,30 @@ instead. Measured sizes: the layout origin to the far edge of the ink, plus the 
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
 
 import pyvips
 
 from isrender.errors import UnsupportedFeatureError
-from isrender.text.document import Dialect, Run, TextDocument
-from isrender.text.fonts import FontFace, FontMap
+from isrender.render.text_layout import TextBox, TextLayout, layer_size, text_layout
+from isrender.request.model import Attributes
+from isrender.text import parse
+from isrender.text.document import Run, TextDocument
+from isrender.text.fonts import FontFace, FontMap, default_font_map, load_font_map
 from isrender.text.markup import Block, MarkupResult, Scale, blocks
 from isrender.text.rtf import single_alignment
 
-__all__ = ["RenderedText", "TextBox", "render_text"]
+__all__ = [
+    "RenderedText",
+    "TextBox",
+    "draw_text",
+    "font_map_at",
+    "measure_text_layer",
+    "render_text",
+]
 
 MAX_SIDE = 16384  # a text layer larger than this is refused before drawing
 _FIT_STEPS = 8  # bisection steps of copy-fitting and autoRes: 1/256 of the range
@@ -35,19 +46,8 @@ _ALIGN = {"left": "low", "center": "centre", "right": "high", "justify": "low"}
 _WRAP = {"wrap": "word-char", "nbWrap": "word", "noWrap": "none"}
 _MARKER = "I"
 _loaded_files: set[str] = set()
-
-
-@dataclass(frozen=True, slots=True)
-class TextBox:
-    """The layer box and the text commands that shape the drawing. ``width``/``height`` 0 is
-    auto (``size=`` absent or width-only); ``dpi`` is ``textAttr=``'s resolution."""
-
-    width: int = 0
-    height: int = 0
-    dpi: int = 72
-    dialect: Dialect = "text"
-    wrap: Literal["wrap", "noWrap", "nbWrap"] = "wrap"
-    resolution_mode: Literal["fixedRes", "autoRes", "maxRes"] = "fixedRes"
+_DRAWN_CACHE = 32  # text layers drawn lately: planning measures one, the render draws it again
+_drawn: OrderedDict[tuple[str, TextBox, bool, int], tuple[RenderedText, FontMap]] = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,55 @@ class _Layout:
     drawn: tuple[_Drawn, ...]
     width: int  # content extent from the box's top-left, margins included
     height: int
+
+
+_font_maps: dict[tuple[str, int], FontMap] = {}  # the font_map setting's file, by path and mtime
+
+
+def font_map_at(path: Path | None) -> FontMap:
+    """The map of the ``font_map`` setting (CatalogAttributes.font_map): the shipped map plus
+    that TOML file's entries, read once per version of the file (a render asks for it each
+    time; one map object per version also keeps ``draw_text``'s cache key stable)."""
+    if path is None:
+        return default_font_map()
+    try:
+        key = (str(path), path.stat().st_mtime_ns)
+    except OSError:
+        return load_font_map(path)  # raises FontMapError naming the file
+    if key not in _font_maps:
+        _font_maps.clear()  # one setting: an older version of the file is not used again
+        _font_maps[key] = load_font_map(path)
+    return _font_maps[key]
+
+
+def draw_text(text: str, box: TextBox, fonts: FontMap, *, strict: bool = True) -> RenderedText:
+    """``text`` as sent (RTF or plain) drawn into ``box``; the last few drawings are kept, so
+    measuring a layer while planning and drawing it while rendering costs one drawing."""
+    key = (text, box, strict, id(fonts))  # the map is kept in the entry: its id stays its own
+    hit = _drawn.get(key)
+    if hit is not None:
+        _drawn.move_to_end(key)
+        return hit[0]
+    document = parse(text, dialect=box.dialect, strict=strict)
+    drawn = render_text(document, box, fonts, strict=strict, source=text)
+    _drawn[key] = (drawn, fonts)
+    while len(_drawn) > _DRAWN_CACHE:
+        _drawn.popitem(last=False)
+    return drawn
+
+
+def measure_text_layer(
+    attributes: Attributes,
+    fonts: FontMap,
+    *,
+    canvas: tuple[int, int] = (0, 0),
+    strict: bool = True,
+) -> tuple[TextLayout, tuple[int, int]]:
+    """A text layer's layout (render/text_layout.py) and its size in pixels (§6.7), measured
+    by drawing it: what planning needs to place the layer before anything is rendered."""
+    layout = text_layout(attributes, canvas=canvas)
+    drawn = draw_text(attributes.value("text"), layout.box, fonts, strict=strict)
+    return layout, layer_size(layout, (drawn.width, drawn.height))
 
 
 def render_text(

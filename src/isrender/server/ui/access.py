@@ -2,15 +2,14 @@
 
 Job, log and preset actions go through the API's own operations (``api_router``'s operation
 table), so their rules are not restated here. For what the API reaches only inside its route
-handlers (browsing assets, downloading outputs), ``member`` makes the same check as the API's
-``member``: ``Catalog.effective_role`` and ``roles.allowed`` with the same ``Operation`` and the
-same fault codes.
+handlers (browsing assets, downloading outputs), ``member`` and ``may`` make the API's own
+check (``catalog/authorize.py``) with the same ``Operation`` and the same fault codes.
 """
 
 from __future__ import annotations
 
 from isrender.catalog import Catalog, Operation, Role
-from isrender.catalog.authorize import authorize
+from isrender.catalog.authorize import authorize, permits
 from isrender.catalog.models import Asset, Company, User
 from isrender.errors import IpsFault
 
@@ -24,11 +23,7 @@ def member(catalog: Catalog, user: User, company_ref: str, operation: Operation)
 
 def may(catalog: Catalog, user: User, company: Company, operation: Operation) -> bool:
     """Whether the same user's API call would be allowed (to show or hide a control)."""
-    try:
-        authorize(catalog, user, f"c|{company.id}", operation)
-    except IpsFault:
-        return False
-    return True
+    return permits(catalog, user, company, operation)
 
 
 def companies_of(catalog: Catalog, user: User) -> list[Company]:

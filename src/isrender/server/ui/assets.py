@@ -15,7 +15,7 @@ from isrender.catalog import Operation, asset_handle, export_class
 from isrender.catalog.models import Asset, Company, User
 from isrender.errors import IpsFault, IsRenderError
 from isrender.jobs import job_handle
-from isrender.server.api_views import save_part
+from isrender.server.api.views import save_part
 from isrender.server.ui.access import companies_of, may, member, pick_company, readable
 from isrender.server.ui.checking import error_data, image_url
 from isrender.server.ui.session import CSRF_HEADER

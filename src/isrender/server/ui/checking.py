@@ -99,20 +99,16 @@ def _origin(bound: Any) -> str:
 
 def _plan(prepared: PreparedRequest, images: CatalogImages) -> dict[str, Any]:
     """The render plan on the asset's original (no pixels decoded: the header is enough)."""
-    from isrender.render.plan import plan
-    from isrender.render.vips.renderer import read_source_info
-
-    path = prepared.source.path
-    if path is None or prepared.req.type != "img":
+    if prepared.source.path is None or prepared.req.type != "img":
         return {}
-    try:
-        attributes = images.service_for(prepared).attributes  # the company's DefaultPix, ...
-        found = plan(prepared.request, read_source_info(path), attributes)
+    try:  # the company's service: its DefaultPix, MaxPix, ...
+        found = images.service_for(prepared).plan_render(prepared).plan
     except IsRenderError as exc:
         return {"plan_error": exc.public_message}
     width, height = found.reply_size
     return {
         "plan": [step.describe() for step in found.steps],
+        "ignored": list(found.ignored),
         "reply": [width, height],
         "original": [found.source.width, found.source.height],
     }

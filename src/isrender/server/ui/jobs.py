@@ -15,7 +15,7 @@ from isrender.catalog.models import User
 from isrender.errors import IpsFault, IsRenderError
 from isrender.jobs import Job
 from isrender.jobs.export import EMAIL_SETTINGS
-from isrender.server.api_views import manifest, missing_output, output_file
+from isrender.server.api.views import manifest, missing_output, output_file
 from isrender.server.ui.access import companies_of, member, pick_company, readable
 from isrender.server.ui.checking import error_data
 from isrender.server.ui.views import Ui, guarded, see_other

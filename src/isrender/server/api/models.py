@@ -191,6 +191,25 @@ class ImageFormatHandle(Model):
     imageFormatHandle: str
 
 
+class TemplateBody(Model):
+    """A compositing template: its name, folder and modifier string (with layers)."""
+
+    name: str
+    urlModifier: str
+    folder: str = ""
+
+
+class TemplateView(Model):
+    assetHandle: str
+    name: str
+    folder: str
+    urlModifier: str
+
+
+class TemplateHandle(Model):
+    assetHandle: str
+
+
 class CompanyAttributeValue(Model):
     """One catalog attribute as the image server applies it (spec §4.2)."""
 

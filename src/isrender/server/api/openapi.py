@@ -1,9 +1,9 @@
-"""The OpenAPI document of ``/api/ips/v1``: typed bodies from ``api_models`` and the two
+"""The OpenAPI document of ``/api/ips/v1``: typed bodies from ``models.py`` and the two
 security schemes (HTTP Basic, and bearer tokens from ``POST /tokens``).
 
-Handlers take and return plain JSON (see ``api_models`` for why); this module puts the models
+Handlers take and return plain JSON (see ``models.py`` for why); this module puts the models
 in the document by (method, path), since route objects are not stable API across FastAPI
-versions. ``tests/server/test_api_docs.py`` fails when a JSON operation has no typed body here, so a
+versions. ``test_api_docs.py`` fails when a JSON operation has no typed body here, so a
 new route cannot slip in untyped.
 """
 
@@ -16,7 +16,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from isrender.server import api_models as m
+from isrender.server.api import models as m
 
 __all__ = ["PUBLIC", "REQUEST_BODIES", "RESPONSES", "install_openapi"]
 
@@ -28,6 +28,7 @@ REQUEST_BODIES: dict[tuple[str, str], type[BaseModel] | tuple[type[BaseModel], .
     ("post", f"{C}/image-formats"): m.ImageFormatBody,
     ("put", f"{C}/image-formats/{{handle}}"): m.ImageFormatUpdate,
     ("put", f"{C}/attributes"): m.CompanyAttributesUpdate,
+    ("post", f"{C}/templates"): m.TemplateBody,
     ("post", f"{B}/ops/{{operation}}"): tuple(dict.fromkeys(p for p, _ in m.OPERATIONS.values())),
 }
 # (method, path) -> (status, model, is a list); None: a file, not JSON
@@ -48,6 +49,8 @@ RESPONSES: dict[tuple[str, str], tuple[int, Any, bool]] = {
     ("get", f"{C}/attributes"): (200, m.CompanyAttributes, False),
     ("put", f"{C}/attributes"): (200, m.CompanyAttributes, False),
     ("post", f"{C}/uploads"): (201, m.UploadReturn, False),
+    ("get", f"{C}/templates"): (200, m.TemplateView, True),
+    ("post", f"{C}/templates"): (200, m.TemplateHandle, False),
     ("post", f"{B}/ops/{{operation}}"): (
         200,
         tuple(dict.fromkeys(r for _, r in m.OPERATIONS.values())),
@@ -68,7 +71,8 @@ FAULTS = {"400": "Invalid or missing parameter (30001-30003)", "401": "Not authe
 _MODELS: tuple[type[BaseModel], ...] = (
     m.SubmitJobBody, m.ImageFormatBody, m.ImageFormatUpdate, m.Token, m.AssetJobLog,
     m.JobLogDetails, m.OutputFile, m.ImageFormat, m.ImageFormatHandle, m.UploadReturn,
-    m.CompanyAttributes, m.CompanyAttributesUpdate,
+    m.CompanyAttributes, m.CompanyAttributesUpdate, m.TemplateBody, m.TemplateView,
+    m.TemplateHandle,
     m.FAULT_MODEL, *(p for p, _ in m.OPERATIONS.values()), *(r for _, r in m.OPERATIONS.values()),
 )  # fmt: skip
 
@@ -85,7 +89,7 @@ def _schema(model: Any, many: bool = False) -> dict[str, Any]:
 
 def _secured(key: tuple[str, str]) -> bool:
     """Every API operation authenticates, except signed-link downloads (the link is the key);
-    tests/server/test_api_docs.py calls each one without credentials to hold this true."""
+    test_api_docs.py calls each one without credentials to hold this true."""
     return key[1].startswith(B) and key not in PUBLIC
 
 
