@@ -4,6 +4,7 @@ re-exports them all. Pure."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -26,7 +27,7 @@ def show_value(value: Any) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Step:
+class Step(ABC):
     """One operation of a plan. ``name`` is what ``explain`` prints; ``note`` says why.
 
     ``reorders_rows``: the step reads its input in another order than top to bottom, so the
@@ -36,8 +37,9 @@ class Step:
     name: ClassVar[str] = ""
     note: ClassVar[str] = ""
 
+    @abstractmethod
     def apply(self, image: Image, ops: Ops) -> Image:
-        raise NotImplementedError  # every concrete step overrides it
+        """This step's operation on ``image`` (a Load ignores it and reads the source)."""
 
     @property
     def reorders_rows(self) -> bool:

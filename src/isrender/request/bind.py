@@ -58,16 +58,7 @@ from isrender.request.model import (
     NestedSource,
 )
 
-__all__ = [
-    "Attributes",
-    "BindWarning",
-    "BoundCommand",
-    "Effect",
-    "ImageRequest",
-    "Layer",
-    "NestedSource",
-    "bind",
-]
+__all__ = ["bind", "iter_commands"]
 
 _REFERENCE = re.compile(r"\$([A-Za-z0-9._-]+)\$")
 COMP = None  # the key of comp scope where layers are keyed by number
