@@ -181,3 +181,24 @@ def test_a_waiter_timing_out_first_in_line_passes_the_turn_on() -> None:
         _until(lambda: "small" in running.started)
         assert running.gate.taken_at["small"] < small_arrived + queue_timeout - 0.2
         assert running.started == ["holder", "small"]
+
+
+def test_the_render_thread_logs_with_the_request_id() -> None:
+    """Log lines written while rendering carry the id of the request they belong to."""
+    import asyncio
+
+    from isrender import logs
+
+    gate = RenderGate(slots=2, timeout=5, queue=0)
+
+    async def one(request_id: str) -> str:
+        logs.request_id.set(request_id)
+        return await gate.run(lambda _admission: logs.request_id.get(), gate.admit())
+
+    async def both() -> list[str]:
+        return list(await asyncio.gather(one("req-a"), one("req-b")))
+
+    try:
+        assert asyncio.run(both()) == ["req-a", "req-b"]
+    finally:
+        gate.close()

@@ -22,6 +22,7 @@ Queueing without limit would turn a burst into minutes of latency and unbounded 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 import time
 from collections import deque
@@ -109,7 +110,9 @@ class RenderGate:
         """``work`` in a pool thread (the request's one thread hop); ``ticket`` is released
         when it ends, however it ends."""
         admission = Admission(self, ticket)
-        future: Future[T] = self._pool.submit(work, admission)
+        # The request's context (its request id, for every log line) goes along to the thread.
+        context = contextvars.copy_context()
+        future: Future[T] = self._pool.submit(context.run, work, admission)
         future.add_done_callback(lambda _done: admission.finish())
         limit = self.queue_timeout + self.timeout + GRACE
         try:
