@@ -16,11 +16,13 @@ from dataclasses import dataclass
 
 from isrender.commands.values import Align, Dpr, Edges, Fit, Rect, Size, ViewRect
 from isrender.errors import ViewGeometryError
+from isrender.request.model import Attributes
 
 __all__ = [
     "MAX_PX",
     "LayerGeometry",
     "ViewGeometry",
+    "geometry_of",
     "layer_geometry",
     "round_px",
     "view_geometry",
@@ -130,6 +132,40 @@ def _layer_scale(
     if res is not None:
         return res / base
     return 1.0
+
+
+def geometry_of(
+    attrs: Attributes,
+    width: int,
+    height: int,
+    *,
+    size: Size | None = None,
+    resolution: float = 100.0,
+    from_source: bool = True,
+) -> LayerGeometry:
+    """A layer's geometry from its commands, for layer 0 and the others alike: crop, size
+    (``size``: already in canvas pixels), scale and res apply to a layer read from a source
+    image (``from_source``); rotate and extend to every layer."""
+    extend = attrs.get("extend")
+    edges = extend.value if extend else None
+    normal = bool(extend and extend.name == "extendN")
+    rotate = attrs.value("rotate", 0.0)
+    if not from_source:
+        return layer_geometry(width, height, rotate=rotate, extend=edges, extend_normalised=normal)
+    crop = attrs.get("crop")
+    return layer_geometry(
+        width,
+        height,
+        crop=crop.value if crop else None,
+        crop_normalised=bool(crop and crop.name == "cropN"),
+        size=size,
+        scale=attrs.value("scale"),
+        res=attrs.value("res"),
+        resolution=resolution,
+        rotate=rotate,
+        extend=edges,
+        extend_normalised=normal,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from enum import StrEnum
 from isrender.commands.colors import Color
 from isrender.commands.values import Opacity, Point, Rect, Size
 from isrender.errors import ViewGeometryError
-from isrender.render.geometry import LayerGeometry, layer_geometry, round_px
+from isrender.render.geometry import LayerGeometry, geometry_of, round_px
 from isrender.render.layer_anchor import (
     layer_origin,
     position_offset,
@@ -308,17 +308,8 @@ def _layer_rect(
     box = _size_box(attrs, canvas)
     if kind is ContentKind.IMAGE:
         start = _required_content(layer.number, content, "source image")
-        crop = attrs.get("crop")
-        return start, _geometry(
-            attrs,
-            start,
-            crop=crop.value if crop else None,
-            crop_normalised=bool(crop and crop.name == "cropN"),
-            size=box,
-            scale=attrs.value("scale"),
-            res=attrs.value("res"),
-            resolution=resolution,
-        )
+        width, height = round_px(start.width), round_px(start.height)
+        return start, geometry_of(attrs, width, height, size=box, resolution=resolution)
     if kind is ContentKind.TEXT:
         # The text box was laid out already (size= is the box): only the transforms remain.
         start = _required_content(layer.number, content, "text box")
@@ -326,34 +317,8 @@ def _layer_rect(
         start = _solid_size(layer.number, box)
     else:
         start = Size(1, 1)
-    return start, _geometry(attrs, start)
-
-
-def _geometry(
-    attrs: Attributes,
-    start: Size,
-    *,
-    crop: Rect | None = None,
-    crop_normalised: bool = False,
-    size: Size | None = None,
-    scale: float | None = None,
-    res: float | None = None,
-    resolution: float = 100.0,
-) -> LayerGeometry:
-    extend = attrs.get("extend")
-    return layer_geometry(
-        round_px(start.width),
-        round_px(start.height),
-        crop=crop,
-        crop_normalised=crop_normalised,
-        size=size,
-        scale=scale,
-        res=res,
-        resolution=resolution,
-        rotate=attrs.value("rotate", 0.0),
-        extend=extend.value if extend else None,
-        extend_normalised=bool(extend and extend.name == "extendN"),
-    )
+    geometry = geometry_of(attrs, round_px(start.width), round_px(start.height), from_source=False)
+    return start, geometry
 
 
 def _size_box(attrs: Attributes, canvas: Canvas) -> Size | None:

@@ -29,7 +29,7 @@ from isrender.render.formats import OutputFormat, output_format
 from isrender.render.geometry import (
     LayerGeometry,
     ViewGeometry,
-    layer_geometry,
+    geometry_of,
     view_geometry,
 )
 from isrender.render.layer_steps import RENDERED_ABOVE_LAYER0
@@ -285,29 +285,9 @@ def _unrendered(message: str, note: str, lenient: bool, ignored: list[str]) -> N
 def _layer_geometry(
     layer0: Attributes, source: SourceInfo, attrs: CatalogAttributes, *, solid: bool = False
 ) -> LayerGeometry:
-    crop = layer0.get("crop")
-    extend = layer0.get("extend")
-    if solid:  # exactly its size=; crop=, scale= and res= need a source (§7.4: ignored)
-        return layer_geometry(
-            source.width,
-            source.height,
-            rotate=layer0.value("rotate", 0.0),
-            extend=extend.value if extend else None,
-            extend_normalised=bool(extend and extend.name == "extendN"),
-        )
-    return layer_geometry(
-        source.width,
-        source.height,
-        crop=crop.value if crop else None,
-        crop_normalised=bool(crop and crop.name == "cropN"),
-        size=layer0.value("size"),
-        scale=layer0.value("scale"),
-        res=layer0.value("res"),
-        resolution=attrs.resolution,
-        rotate=layer0.value("rotate", 0.0),
-        extend=extend.value if extend else None,
-        extend_normalised=bool(extend and extend.name == "extendN"),
-    )
+    # A solid layer 0 is exactly its size=; crop=, scale= and res= need a source (§7.4).
+    return geometry_of(layer0, source.width, source.height, size=layer0.value("size"),
+                       resolution=attrs.resolution, from_source=not solid)  # fmt: skip
 
 
 def _check_reply(view: ViewGeometry, attrs: CatalogAttributes) -> None:
