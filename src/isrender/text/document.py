@@ -17,6 +17,7 @@ __all__ = [
     "Dialect",
     "Margins",
     "Paragraph",
+    "ParagraphFormat",
     "Run",
     "TextDocument",
     "Underline",
@@ -55,12 +56,11 @@ class Run:
 
 
 @dataclass(frozen=True, slots=True)
-class Paragraph:
-    """One paragraph (ended by \\par, or the end of the text). Indents and spacing in points;
+class ParagraphFormat:
+    """How a paragraph is set (RTF \\pard resets it). Indents and spacing in points;
     ``line_spacing`` 0 is single, > 0 "at least", < 0 exactly (RTF \\sl), or a multiple of
     single spacing when ``line_multiple``."""
 
-    runs: tuple[Run, ...]
     align: Alignment = "left"
     last_align: Alignment | None = None  # \lastq*: the last line of a justified paragraph
     left_indent: float = 0.0
@@ -70,6 +70,14 @@ class Paragraph:
     space_after: float = 0.0
     line_spacing: float = 0.0
     line_multiple: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph(ParagraphFormat):
+    """One paragraph (ended by \\par, or the end of the text): its runs, set as its format
+    says."""
+
+    runs: tuple[Run, ...] = ()
 
     @property
     def text(self) -> str:

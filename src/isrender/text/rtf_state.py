@@ -7,12 +7,12 @@ what each formatting word does and how table entries are built.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, NoReturn
 
 from isrender.commands.args import ArgProblem, ArgReader
 from isrender.commands.colors import Color, ColorSpace, parse_color
-from isrender.text.document import Alignment, Baseline, Paragraph, Run, Underline
+from isrender.text.document import Baseline, Paragraph, ParagraphFormat, Run, Underline
 from isrender.text.rtf_words import COLOR_COMPONENTS, FONT_FAMILIES
 
 __all__ = ["CharState", "ParaState", "RawRun", "Tables", "build_paragraph"]
@@ -80,19 +80,8 @@ def _half_points(param: int | None, lowest: int) -> int:
     return param
 
 
-@dataclass(frozen=True, slots=True)
-class ParaState:
-    """Paragraph formatting while reading (\\pard resets it)."""
-
-    align: Alignment = "left"
-    last_align: Alignment | None = None
-    left_indent: float = 0.0
-    right_indent: float = 0.0
-    first_indent: float = 0.0
-    space_before: float = 0.0
-    space_after: float = 0.0
-    line_spacing: float = 0.0
-    line_multiple: bool = False
+# Paragraph formatting while reading is a paragraph's format (\\pard resets it).
+ParaState = ParagraphFormat
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,4 +199,4 @@ def build_paragraph(runs: Sequence[RawRun], para: ParaState, tables: Tables) -> 
                 c.italic, c.underline, c.baseline, c.caps, c.small_caps, c.spacing,
                 c.copyfit / 2)
         )  # fmt: skip
-    return Paragraph(tuple(built), **{k: getattr(para, k) for k in ParaState.__slots__})
+    return Paragraph(**{f.name: getattr(para, f.name) for f in fields(para)}, runs=tuple(built))
