@@ -307,30 +307,10 @@ def test_outside_a_catalog_layer_sources_are_files_beside_the_source(in_folder: 
     assert close(at(pixels(e181), 200, 200), HALF_BLUE_ON_WHITE)
 
 
-@pytest.fixture(scope="module")
-def served(
-    tmp_path_factory: pytest.TempPathFactory, objects: dict[str, Path], database_url: str
-) -> Iterator[str]:
-    """A real uvicorn server whose company Acme has the fixture photo and logo as assets."""
-    from isrender.catalog import Catalog
-    from isrender.config import Settings
-    from isrender.server import create_app
-    from tests.http_server import running
-
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("served") / "data", database_url=database_url
-    )
-    catalog = Catalog(settings)
-    acme = catalog.add_company("Acme").id
-    catalog.upload(acme, [objects["photo"], objects["logo"]], "products")
-    with running(create_app(settings)) as url:
-        yield url
-
-
 def test_is_image_renders_a_logo_layer_from_the_company_catalog(served: str) -> None:
     import httpx
 
-    reply = httpx.get(f"{served}/is/image/Acme/photo?wid=400&layer=1&src=logo&opac=50&fmt=png")
+    reply = httpx.get(f"{served}/photo?wid=400&layer=1&src=logo&opac=50&fmt=png")
     assert reply.status_code == 200, reply.text
     image = pyvips.Image.new_from_buffer(reply.content, "")
     assert (image.width, image.height) == (400, 300)
@@ -338,7 +318,7 @@ def test_is_image_renders_a_logo_layer_from_the_company_catalog(served: str) -> 
     # at 50 % over the gradient's (128,128,64): (64,64,160); around it the photo is untouched
     assert close(at(image, 200, 150), (64, 64, 160), tolerance=3)
     assert at(image, 100, 150)[2] == 64 and at(image, 200, 100)[2] == 64
-    missing = httpx.get(f"{served}/is/image/Acme/photo?layer=1&src=nothere")
+    missing = httpx.get(f"{served}/photo?layer=1&src=nothere")
     assert missing.status_code == 404
     assert "layer 1: source 'nothere' not found" in missing.text
 

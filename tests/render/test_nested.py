@@ -5,7 +5,6 @@ real server, including requests that name no object (``/is/image/{company}?...``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -271,26 +270,6 @@ def test_a_missing_nested_object_is_named(service: ImageService) -> None:
 
 
 # ---- through /is/image on a real server ---------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def served(
-    tmp_path_factory: pytest.TempPathFactory, objects: dict[str, Path], database_url: str
-) -> Iterator[str]:
-    """A real uvicorn server whose company Acme has the fixture photo and logo as assets."""
-    from isrender.catalog import Catalog
-    from isrender.config import Settings
-    from isrender.server import create_app
-    from tests.http_server import running
-
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("served") / "data", database_url=database_url
-    )
-    catalog = Catalog(settings)
-    acme = catalog.add_company("Acme").id
-    catalog.upload(acme, [objects["photo"], objects["logo"]], "products")
-    with running(create_app(settings)) as url:
-        yield f"{url}/is/image/Acme"
 
 
 SERVED_ROWS = [
