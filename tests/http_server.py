@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import uvicorn
@@ -39,15 +40,30 @@ def running(app: FastAPI) -> Iterator[str]:
         thread.join(10)
 
 
+def wait_until_serving(
+    url: str, process: subprocess.Popen[bytes], timeout: float = 30,
+    why: Callable[[], str] = lambda: "the server did not start",
+) -> None:  # fmt: skip
+    """Poll ``url`` until it answers; fail with ``why()`` if ``process`` exits or ``timeout``
+    seconds pass first."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            assert process.poll() is None and time.monotonic() < deadline, why()
+            time.sleep(0.1)
+
+
 @contextmanager
 def serving_process(data_dir: str, workers: int = 1, **environ: str) -> Iterator[str]:
     """Yield the base URL of ``isrender serve`` in its own process (its own GIL, as deployed);
     ``workers`` > 1: that many server processes on the port (``--workers``)."""
     import os
-    import subprocess
     import sys
-
-    import httpx
 
     port = free_port()
     env = {**os.environ, "ISRENDER_DATA_DIR": data_dir, **environ}
@@ -57,15 +73,7 @@ def serving_process(data_dir: str, workers: int = 1, **environ: str) -> Iterator
     process = subprocess.Popen(command, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/is/image/-/-", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("isrender serve did not start") from None
-                time.sleep(0.1)
+        wait_until_serving(f"{url}/healthz", process, why=lambda: "isrender serve did not start")
         yield url
     finally:
         process.terminate()

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.http_server import free_port
+from tests.http_server import free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -124,16 +124,8 @@ class Session:
         assert process.poll() is None, f"{command} stopped: {self._logs()}"
 
     def _wait_for_the_server(self, process: subprocess.Popen[bytes]) -> None:
-        import httpx
-
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1)
-                return
-            except httpx.TransportError:
-                assert process.poll() is None and time.monotonic() < deadline, self._logs()
-                time.sleep(0.2)
+        url = f"http://127.0.0.1:{self.port}/healthz"
+        wait_until_serving(url, process, timeout=60, why=self._logs)
 
     def _logs(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in self.root.glob("background-*"))

@@ -24,7 +24,7 @@ import pytest
 
 from isrender.catalog import Catalog
 from isrender.config import Settings
-from tests.http_server import free_port
+from tests.http_server import free_port, wait_until_serving
 
 LOADGEN = Path(__file__).resolve().parents[2] / "benchmarks" / "loadgen.py"
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "jpeg"
@@ -73,14 +73,7 @@ def serving(data_dir: Path, **settings: object) -> Iterator[Server]:
     process = subprocess.Popen(command, env=env)
     server = Server(f"http://127.0.0.1:{port}", process)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{server.url}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None and time.monotonic() < deadline, "no server"
-                time.sleep(0.1)
+        wait_until_serving(f"{server.url}/healthz", process, why=lambda: "no server")
         yield server
     finally:
         process.terminate()

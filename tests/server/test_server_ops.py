@@ -28,7 +28,7 @@ from isrender.server import create_app
 from isrender.server.gate import Busy, RenderTimeout
 from isrender.server.ops import MeasuredGate, Metrics
 from tests.catalog_fixture import Fixture
-from tests.http_server import free_port, running
+from tests.http_server import free_port, running, wait_until_serving
 
 EDITOR = httpx.BasicAuth("editor@acme.example", "secret")
 
@@ -239,14 +239,7 @@ def served_logs(fx: Fixture, tmp_path_factory: pytest.TempPathFactory) -> dict[s
 
 
 def _wait_and_call(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"{url}/healthz", timeout=1)
-            break
-        except httpx.TransportError:
-            assert process.poll() is None and time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.1)
+    wait_until_serving(f"{url}/healthz", process, why=lambda: "serve did not start")
     asset = quote("products/fileToExport", safe="/")
     reply = httpx.get(f"{url}/is/image/Acme/{asset}?wid=50", headers={"X-Request-ID": "trace-7"})
     assert reply.status_code == 200 and reply.headers["x-request-id"] == "trace-7"
