@@ -12,11 +12,10 @@ paths stay open). Filling uses the non-zero winding rule (SVG's and PostScript's
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
-from typing import NoReturn
 
-from isrender.commands.values import PathDefinition
+from isrender.commands.paths import STEP_NUMBERS, PathProblem, parse_path
+from isrender.commands.values import PathDefinition, Point
 from isrender.errors import Location, PathSyntaxError
 
 __all__ = [
@@ -29,16 +28,6 @@ __all__ = [
     "parse",
     "to_svg",
 ]
-
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_GROUP = {"m": 2, "l": 2, "c": 6, "z": 0}  # numbers per repetition of each command
-MAX_COORDINATE = 1e7  # far beyond any layer; keeps SVG numbers and bounds finite
-
-
-@dataclass(frozen=True, slots=True)
-class Point:
-    x: float
-    y: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,55 +81,15 @@ class ClipPath:
 
 
 def parse(text: str) -> ClipPath:
-    """Parse a path definition; PathSyntaxError points at the offending character."""
-    steps: list[tuple[str, tuple[float, ...]]] = []
-    pos = 0
-    while pos < len(text):
-        letter = text[pos]
-        if letter.lower() not in _GROUP:
-            _fail(f"unexpected {letter!r}: a path step is M, L, C or Z", text, pos)
-        if not steps and letter.lower() != "m":
-            _fail("a path starts with M or m", text, pos)
-        numbers, end = _numbers(text, pos + 1)
-        _check_arity(letter, numbers, text, pos, end)
-        steps.append((letter, tuple(numbers)))
-        pos = end
-    if not steps:
-        _fail("the path is empty", text, 0)
-    return from_definition(PathDefinition(tuple(steps)))
-
-
-def _numbers(text: str, pos: int) -> tuple[list[float], int]:
-    numbers: list[float] = []
-    while True:
-        match = _NUMBER.match(text, pos)
-        if match is None:
-            if numbers:  # a comma was followed by something that is not a number
-                _fail("a number must follow ','", text, pos)
-            return numbers, pos
-        value = float(match.group())
-        if not abs(value) <= MAX_COORDINATE:
-            _fail(f"{match.group()} is beyond ±{MAX_COORDINATE:g}", text, pos, len(match.group()))
-        numbers.append(value)
-        pos = match.end()
-        if text[pos : pos + 1] != ",":
-            return numbers, pos
-        pos += 1
-
-
-def _check_arity(letter: str, numbers: list[float], text: str, start: int, end: int) -> None:
-    group = _GROUP[letter.lower()]
-    count = len(numbers)
-    if group == 0 and count:
-        _fail(f"{letter} takes no numbers", text, start + 1, end - start - 1)
-    if letter.lower() == "m" and count != 2:
-        _fail(f"{letter} takes one point x,y, not {count} numbers", text, start, end - start)
-    if group and (count == 0 or count % group):
-        _fail(f"{letter} takes numbers in groups of {group}, not {count}", text, start, end - start)
-
-
-def _fail(problem: str, text: str, position: int, length: int = 1) -> NoReturn:
-    raise PathSyntaxError(problem, Location(text, position, max(1, length)))
+    """Parse a path definition (commands/paths.py reads it); PathSyntaxError points at the
+    offending character."""
+    try:
+        definition = parse_path(text)
+    except PathProblem as problem:
+        raise PathSyntaxError(
+            problem.problem, Location(text, problem.position, problem.length)
+        ) from None
+    return from_definition(definition)
 
 
 def from_definition(definition: PathDefinition) -> ClipPath:
@@ -165,7 +114,7 @@ def from_definition(definition: PathDefinition) -> ClipPath:
         if kind == "z":
             closed, current = True, start
             continue
-        size = _GROUP[kind]
+        size = STEP_NUMBERS[kind]
         for i in range(0, len(numbers), size):
             base = current if letter.islower() else None
             points = [_point(numbers[i + j : i + j + 2], base) for j in range(0, size, 2)]
