@@ -15,6 +15,7 @@ import hashlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,7 +78,7 @@ class PreparedRequest:
         value = self.request.globals.value("req")
         return value if isinstance(value, RequestType) else RequestType("img")
 
-    @property
+    @cached_property  # a served request asks for it 3 or 4 times; the instance is frozen
     def etag(self) -> str:
         """From the bound effective request (comments, empty segments, spelling and overridden
         commands do not change it) and the original's version."""

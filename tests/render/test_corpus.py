@@ -144,7 +144,7 @@ def test_bad_files_are_refused_with_the_right_error(
         def no_decoding(*_: object) -> None:
             raise AssertionError("the source was decoded")
 
-        monkeypatch.setattr("isrender.render.vips.renderer._load", no_decoding)
+        monkeypatch.setattr("isrender.render.vips.renderer.load_source", no_decoding)
     for modifiers in ("wid=200", "scl=1"):
         with pytest.raises(error) as info:
             isrender.render(corpus(*name), modifiers)

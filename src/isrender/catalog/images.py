@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from isrender.catalog.attribute_store import serving_attributes
 from isrender.catalog.lookups import CatalogLookups
@@ -28,6 +29,9 @@ from isrender.macros import MacroRegistry
 from isrender.render.attributes import ServingAttributes, resolve
 from isrender.render.layer_sources import layer_objects
 from isrender.service import ImageService, PreparedRequest, SourceRecord
+
+if TYPE_CHECKING:
+    from isrender.render.vips.renderer import RenderJob
 
 __all__ = ["CatalogImages", "ServedCompany"]
 
@@ -76,6 +80,13 @@ class CatalogImages:
         """The service that renders ``prepared`` with its company's attributes."""
         scope = prepared.source.scope
         return self.company(scope).service if scope else self.service
+
+    def plan_render(self, prepared: PreparedRequest, service: ImageService) -> RenderJob:
+        """``service.plan_render(prepared)``, kept per ETag: the ETag names everything the
+        reply's bytes depend on (the result cache keys them by it too), so a repeated URL
+        skips the header lookup and the planning (~0.3 ms of a 9 ms small render)."""
+        key = ("job", prepared.etag)
+        return self.lookups.cached(key, lambda: service.plan_render(prepared))
 
     def prepare(
         self, company_ref: str, asset_ref: str, modifiers: str, strict: bool = False

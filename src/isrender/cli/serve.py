@@ -12,6 +12,7 @@ that dies is restarted.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -83,6 +84,9 @@ def _serve_one(
     # slice behind every busy thread.
     sys.setswitchinterval(SWITCH_INTERVAL)
     app = create_app(job_worker=job_worker)
+    # Everything made so far (modules, the app, the command table) lives as long as the
+    # process: out of the collector's generations, so its full passes stop walking it.
+    gc.freeze()
     # log_config=None keeps the handler configured above; the app writes the access lines
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, log_config=None,
                             access_log=False)  # fmt: skip

@@ -7,7 +7,6 @@ is answered with its status and its public message as text/plain, never a traceb
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,18 +15,20 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy.exc import OperationalError
+from starlette.middleware import Middleware
 
 from isrender.catalog import Catalog
 from isrender.catalog.images import CatalogImages
 from isrender.config import Settings
-from isrender.errors import IpsFault, IsRenderError, ServiceUnavailable
+from isrender.errors import IpsFault, IsRenderError
 from isrender.jobs import JobService
 from isrender.server.api import api_router
 from isrender.server.api.openapi import install_openapi
 from isrender.server.api.views import fault_response
 from isrender.server.apidocs import apidocs_router
-from isrender.server.image import ImageEndpoint
+from isrender.server.image import ImageEndpoint, ImageFastPath
 from isrender.server.ops import MeasuredGate, Metrics, install_ops
+from isrender.server.replies import error_reply
 from isrender.server.result_cache import ResultCache
 from isrender.server.soap import soap_router
 from isrender.server.tokens import Signer, shared_secret_key
@@ -35,9 +36,6 @@ from isrender.server.ui import install_ui
 from isrender.server.wsdl import wsdl_router
 
 __all__ = ["create_app"]
-
-log = logging.getLogger("isrender.server")
-NO_STORE = {"Cache-Control": "no-store"}  # error responses are never cacheable (§7.1)
 
 
 def create_app(
@@ -81,6 +79,8 @@ def create_app(
     )
     endpoint = ImageEndpoint(settings, images, gate, results)
     app.include_router(endpoint.router())
+    # innermost: inside the request middleware (request ids, metrics, access lines)
+    app.user_middleware.append(Middleware(ImageFastPath, endpoint=endpoint))
     jobs = JobService(catalog)
     # one key for every process sharing the data directory: tokens, links and UI sessions
     secret_key = settings.secret_key or shared_secret_key(settings.data_dir)
@@ -103,20 +103,9 @@ def create_app(
         return fault_response(IpsFault(30001, f"{where}: {first.get('msg', 'invalid')}"))
 
     @app.exception_handler(IsRenderError)
-    async def known_error(_request: Request, exc: IsRenderError) -> PlainTextResponse:
-        headers = dict(NO_STORE)
-        if exc.http_status == 503:
-            headers["Retry-After"] = "1"
-        return PlainTextResponse(exc.public_message + "\n", exc.http_status, headers)
-
     @app.exception_handler(OperationalError)
-    async def database_down(request: Request, exc: OperationalError) -> PlainTextResponse:
-        log.error("database unreachable: %s", exc.orig)
-        return await known_error(request, ServiceUnavailable("database", "database_url"))
-
     @app.exception_handler(Exception)
-    async def internal_error(_request: Request, exc: Exception) -> PlainTextResponse:
-        log.exception("internal error", exc_info=exc)
-        return PlainTextResponse("internal error\n", 500, NO_STORE)
+    async def error(_request: Request, exc: Exception) -> PlainTextResponse:
+        return error_reply(exc)
 
     return app

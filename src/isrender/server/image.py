@@ -12,24 +12,31 @@ gate.py; each request makes one thread hop (prepare and render in the same pool 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request, Response
+from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from isrender.catalog.images import CatalogImages
 from isrender.config import Settings
 from isrender.errors import QueryTooLongError
 from isrender.render.attributes import ServingAttributes
 from isrender.server.gate import Admission, RenderGate
+from isrender.server.replies import error_reply
 from isrender.server.result_cache import ResultCache
 from isrender.server.urls import deobfuscate, strip_lock, strip_signature
 from isrender.service import ImageService, PreparedRequest
 
-__all__ = ["ImageEndpoint"]
+__all__ = ["ImageEndpoint", "ImageFastPath"]
 
 IGNORED_HEADER = "X-IsRender-Ignored"
 CACHE_HEADER = "X-IsRender-Cache"  # hit | miss: whether the result cache answered
 QUICK_READ_BYTES = 1 << 20  # larger cached replies are read in a pool thread, not the loop
+# the router's two patterns, {company} and {company}/{asset:path}, as one (a trailing / alone
+# names no object either)
+IMAGE_PATH = re.compile(r"/is/image/(?P<company>[^/]+)(?:/(?P<asset>.*))?")
 
 
 @dataclass
@@ -137,7 +144,7 @@ class ImageEndpoint:
             if hit is not None:
                 headers[CACHE_HEADER] = "hit"
                 return Response(hit.data, media_type=hit.media_type, headers=headers)
-        job = service.plan_render(prepared)  # header (read once per file) and limits
+        job = self.images.plan_render(prepared, service)  # header, limits; kept per ETag
         if job.plan.ignored:  # what lenient rendering leaves out says so, as binding does
             ignored = "; ".join((*prepared.ignored, *job.plan.ignored))
             headers[IGNORED_HEADER] = _header_safe(ignored)
@@ -202,3 +209,36 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 def _header_safe(text: str) -> str:
     """Header values are latin-1 and one line; commands in a modifier string may be neither."""
     return text.encode("ascii", "backslashreplace").decode("ascii").replace("\n", " ")[:2000]
+
+
+class ImageFastPath:
+    """ASGI middleware: ``GET|HEAD /is/image/...`` goes straight to ``ImageEndpoint.image``.
+
+    The same handler as the routes (which stay, for OpenAPI and for anything mounted around
+    the app), without the walk over every API and UI route and FastAPI's per-request
+    dependency solving: measured at ~0.4 ms of the event loop's time a request, on a 9 ms
+    render (benchmarks/test_server_peers.py). Errors are answered by ``error_reply``, as the
+    app's exception handlers answer them. It sits inside the request middleware, which sees
+    ``scope["route"]`` as it would with the router (metrics by route).
+    """
+
+    def __init__(self, app: ASGIApp, endpoint: ImageEndpoint) -> None:
+        self.app, self.endpoint = app, endpoint
+        routes = [route for route in endpoint.router().routes if isinstance(route, APIRoute)]
+        self.routes = {route.path: route for route in routes}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        match = None
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            match = IMAGE_PATH.fullmatch(scope["path"])
+        if match is None:
+            await self.app(scope, receive, send)
+            return
+        company, asset = match["company"], match["asset"]
+        route = "/is/image/{company}" if asset is None else "/is/image/{company}/{asset:path}"
+        scope["route"] = self.routes[route]
+        try:
+            response = await self.endpoint.image(company, asset or "", Request(scope, receive))
+        except Exception as exc:  # every error gets its reply, as from the app
+            response = error_reply(exc)
+        await response(scope, receive, send)

@@ -56,6 +56,7 @@ class HeaderFacts:
     has_xmp: bool
     streams: bool  # decodes top to bottom in strips (or shrinks on load): no whole-image buffer
     heif_hevc: bool
+    resolution: tuple[float, float] = (0.0, 0.0)  # xres, yres (pixels/mm), EXIF's included
 
 
 # Header facts by (path, mtime, size): catalog originals never change in place, and a file
@@ -92,7 +93,7 @@ def _read_facts(header: pyvips.Image) -> HeaderFacts:
     hevc = header.get_typeof("heif-compression") != 0 and header.get("heif-compression") == "hevc"
     streams = not interlaced and not info.loader.startswith(_WHOLE_IMAGE_LOADERS)
     return HeaderFacts(info, _needs_profile_conversion(header), _has_xmp(header), streams,
-                       bool(hevc))  # fmt: skip
+                       bool(hevc), (header.xres, header.yres))  # fmt: skip
 
 
 def source_info(header: pyvips.Image) -> SourceInfo:

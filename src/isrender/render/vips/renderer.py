@@ -35,9 +35,9 @@ from isrender.render.layers import ContentKind, content_kind
 from isrender.render.nested import layer0_content, nested_info, plan_nested, source_loads
 from isrender.render.plan import RenderPlan, SourceInfo, plan, solid_canvas
 from isrender.render.steps import Load, SolidColour
-from isrender.render.vips import ops as vips_ops
 from isrender.render.vips.executor import VipsOps
 from isrender.render.vips.headers import HeaderFacts, Source, header_facts, read_source_info
+from isrender.render.vips.load import load_source
 from isrender.render.vips.text import font_map_at, measure_text_layer
 from isrender.request import ImageRequest, NestedSource
 from isrender.text.fonts import FontMap
@@ -173,7 +173,7 @@ class RenderJob:
 
     def _open_layer(self, name: str) -> tuple[Callable[[Load], pyvips.Image], SourceInfo]:
         path, facts = self.layers[name]
-        return (lambda step: _load(path, facts, step)), facts.info
+        return (lambda step: load_source(path, facts, step)), facts.info
 
     def run(self, should_stop: Callable[[], bool] | None = None) -> RenderResult:
         """Decode, process and encode. ``should_stop`` is polled as libvips computes (once per
@@ -181,7 +181,7 @@ class RenderJob:
         render_plan, facts = self.plan, self.facts
         source = self.source
         ops = VipsOps(
-            lambda step: _load(source if source is not None else b"", facts, step),
+            lambda step: load_source(source if source is not None else b"", facts, step),
             render_plan.source,
             hold_in_memory=any(step.reorders_rows for step in render_plan.steps),
             icc_profiles=self.attrs.icc_profiles,
@@ -217,10 +217,31 @@ def tune_for_serving(threads: int = 1, malloc_arenas: int = 2) -> None:
 
     pyvips.cache_set_max(0)
     set_threads(threads)
+    _libvips_warnings_only()
     libc_name = ctypes.util.find_library("c")
     if libc_name:
         m_arena_max = -8  # glibc's M_ARENA_MAX
         ctypes.CDLL(libc_name).mallopt(m_arena_max, malloc_arenas)
+
+
+def _libvips_warnings_only() -> None:
+    """pyvips hands every libvips log message to Python logging, info ones included ("reducev:
+    using vector path", eight a thumbnail); each takes the GIL from a libvips worker thread,
+    which then waits behind whatever Python thread holds it. Warnings and errors still come
+    through; info and debug go to GLib's default handler, which drops them."""
+    flags = pyvips.GLogLevelFlags
+    levels = (flags.LEVEL_MESSAGE | flags.LEVEL_WARNING | flags.LEVEL_CRITICAL
+              | flags.LEVEL_ERROR | flags.FLAG_FATAL | flags.FLAG_RECURSION)  # fmt: skip
+    remove, callback = (
+        getattr(pyvips, "_remove_log_handler", None),
+        getattr(pyvips, "_log_handler_cb", None),
+    )
+    if remove is None or callback is None:  # another pyvips: leave its logging as it is
+        return
+    remove()
+    pyvips._log_handler_id = pyvips.glib_lib.g_log_set_handler(  # removed again at exit
+        b"VIPS", levels, callback, pyvips.ffi.NULL
+    )
 
 
 def set_threads(threads: int) -> None:
@@ -272,38 +293,6 @@ _DAMAGED = re.compile(
     r"|not enough data|invalid (?:data|image|chunk|block)|decode error",
     re.IGNORECASE,
 )
-
-
-def _load(source: Source, facts: HeaderFacts, step: Load) -> pyvips.Image:
-    width, height = step.width, step.height
-    info = facts.info
-    # thumbnail leaves at least a 2x reduce after JPEG shrink-on-load (an 800 px source to
-    # 300 px decodes all of it); Pillow's draft, as thumbor uses it, shrinks as far as the
-    # target allows. Doing the same saves ~20% CPU on small sources at ~44 dB PSNR against
-    # the full decode (scratch measurement, README). Only for a plain sRGB or grey JPEG
-    # (orientation, CMYK and profile conversion stay with thumbnail).
-    shrink = max(
-        (k for k in (2, 4, 8) if info.width // k >= width and info.height // k >= height),
-        default=1,
-    )
-    plain = not facts.to_srgb and info.orientation == 1 and info.interpretation in ("srgb", "b-w")
-    if shrink > 1 and plain and info.loader.startswith("jpegload"):
-        options = {"shrink": shrink, "access": "sequential", "fail_on": "error"}
-        if isinstance(source, bytes):
-            shrunk = pyvips.Image.new_from_buffer(source, "", **options)
-        else:
-            shrunk = pyvips.Image.new_from_file(str(source), **options)
-        image = shrunk.resize(width / shrunk.width, vscale=height / shrunk.height)
-        if (image.width, image.height) == (width, height):
-            return vips_ops.to_srgb8(image)
-    thumbnail: dict[str, Any] = {"height": height, "size": "force", "fail_on": "error"}
-    if facts.to_srgb:
-        thumbnail["export_profile"] = "srgb"
-    if isinstance(source, bytes):
-        image = pyvips.Image.thumbnail_buffer(source, width, **thumbnail)
-    else:
-        image = pyvips.Image.thumbnail(str(source), width, **thumbnail)
-    return vips_ops.to_srgb8(image)
 
 
 def _decode_error(exc: pyvips.Error, facts: HeaderFacts, source: Source | None) -> RenderError:

@@ -1,0 +1,137 @@
+"""server/image.py ImageFastPath: ``/is/image`` answered without the router, exactly as the
+routes answer it (status, headers, body), errors included."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+from sqlalchemy.exc import OperationalError
+from starlette.types import Receive, Scope, Send
+
+from isrender.catalog import Catalog
+from isrender.config import Settings
+from isrender.server import create_app
+from isrender.server.image import ImageEndpoint, ImageFastPath
+from tests.render_fixtures import gradient
+
+ROWS = [
+    ("GET", "/is/image/Acme/grad?wid=40"),
+    ("GET", "/is/image/Acme/grad?wid=40&fmt=png&wdi=3"),  # X-IsRender-Ignored
+    ("HEAD", "/is/image/Acme/grad?wid=40"),
+    ("GET", "/is/image/Acme/folder/grad?wid=40"),  # not there: 404 via the default image rule
+    ("GET", "/is/image/Acme?layer=0&size=20,10&color=ff0000"),  # no object (E-181)
+    ("GET", "/is/image/Acme/?layer=0&size=20,10&color=ff0000"),
+    ("GET", "/is/image/Acme/grad?req=props"),
+    ("GET", "/is/image/Acme/grad?req=exists"),
+    ("GET", "/is/image/Acme/grad?wid=abc"),  # 400, pointing at the value
+    ("GET", "/is/image/Nobody/grad"),  # 404
+    ("GET", "/is/image/Acme/../x"),
+    ("GET", "/is/image/Acme/grad%2Fx"),
+    ("GET", "/is/image/"),  # no company: the router's 404
+    ("POST", "/is/image/Acme/grad"),  # not GET or HEAD: the router's 405
+]
+VARYING = ("x-request-id", "date")
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    root = tmp_path_factory.mktemp("fast")
+    settings = Settings(data_dir=root / "data", result_cache_mb=0)
+    catalog = Catalog(settings)
+    gradient(300, 200).write_to_file(str(root / "grad.jpg"))
+    catalog.upload(catalog.add_company("Acme").id, [root / "grad.jpg"])
+    catalog.close()
+    return settings
+
+
+def without_fast_path(app: FastAPI) -> FastAPI:
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not ImageFastPath]
+    return app
+
+
+def endpoint_of(app: FastAPI) -> ImageEndpoint:
+    (found,) = [m.kwargs["endpoint"] for m in app.user_middleware if m.cls is ImageFastPath]
+    assert isinstance(found, ImageEndpoint)
+    return found
+
+
+def ask(app: FastAPI, method: str, url: str) -> httpx.Response:
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.request(method, url)
+
+    return asyncio.run(go())
+
+
+def comparable(reply: httpx.Response) -> tuple[int, dict[str, str], bytes]:
+    headers = {k: v for k, v in reply.headers.items() if k not in VARYING}
+    return reply.status_code, headers, reply.content
+
+
+@pytest.mark.parametrize(("method", "url"), ROWS, ids=[f"{m} {u}" for m, u in ROWS])
+def test_the_fast_path_answers_as_the_routes_do(settings: Settings, method: str, url: str):
+    fast = ask(create_app(settings, job_worker=False), method, url)
+    routed = ask(without_fast_path(create_app(settings, job_worker=False)), method, url)
+    assert comparable(fast) == comparable(routed)
+    assert fast.status_code != 500, fast.text
+
+
+def test_it_is_the_fast_path_that_answers(settings: Settings):
+    """With a router that answers everything 418, images are still served."""
+
+    async def teapot(scope: Scope, receive: Receive, send: Send) -> None:
+        await PlainTextResponse("router", 418)(scope, receive, send)
+
+    app = create_app(settings, job_worker=False)
+    app.router = teapot  # type: ignore[assignment]  # read when the stack is first built
+    reply = ask(app, "GET", "/is/image/Acme/grad")
+    assert reply.status_code == 200 and reply.headers["content-type"] == "image/jpeg"
+    assert ask(app, "GET", "/healthz").status_code == 418
+    assert ask(app, "POST", "/is/image/Acme/grad").status_code == 418
+
+
+def test_request_ids_and_route_metrics_still_apply(settings: Settings):
+    app = create_app(settings, job_worker=False)
+
+    async def go() -> tuple[httpx.Response, str]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            image = await client.get("/is/image/Acme/grad?wid=30", headers={"X-Request-ID": "r-1"})
+            metrics = await client.get("/metrics")
+            return image, metrics.text
+
+    image, metrics = asyncio.run(go())
+    assert image.headers["x-request-id"] == "r-1"
+    assert ('isrender_http_requests_total{method="GET",route="/is/image/{company}/{asset:path}"'
+            ',status="200"} 1.0') in metrics  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "body"),
+    [
+        (RuntimeError("secret detail"), 500, "internal error\n"),
+        (OperationalError("SELECT", {}, Exception("down")), 503, None),
+    ],
+)
+def test_unexpected_errors_get_the_apps_replies(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, error: Exception, status: int,
+    body: str | None,
+):  # fmt: skip
+    app = create_app(settings, job_worker=False)
+
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(endpoint_of(app).images, "prepare", fail)
+    reply = ask(app, "GET", "/is/image/Acme/grad?wid=41")
+    assert reply.status_code == status and reply.headers["cache-control"] == "no-store"
+    assert "secret" not in reply.text and "Traceback" not in reply.text
+    if body is not None:
+        assert reply.text == body
+    else:
+        assert "database" in reply.text and reply.headers["retry-after"] == "1"
