@@ -29,6 +29,7 @@ from isrender.render.formats import output_format
 from isrender.request import ImageRequest, bind
 
 if TYPE_CHECKING:
+    from isrender.render.stop import StopSignal
     from isrender.render.vips.renderer import RenderJob, RenderResult
 
 __all__ = [
@@ -162,11 +163,9 @@ class ImageService:
             )
         return prepared
 
-    def render(
-        self, prepared: PreparedRequest, should_stop: Callable[[], bool] | None = None
-    ) -> RenderResult:
+    def render(self, prepared: PreparedRequest, stop: StopSignal | None = None) -> RenderResult:
         """The image; raises SourceNotFoundError when the record has no original."""
-        return self.plan_render(prepared).run(should_stop)
+        return self.plan_render(prepared).run(stop)
 
     def plan_render(self, prepared: PreparedRequest) -> RenderJob:
         """The render planned (header read, limits checked), not run: the server admits it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,21 @@ def test_a_catalog_change_plans_again(catalog: Catalog, tmp_path: Path, change: 
     assert again is not first
     expected = (50, 17) if change == "reupload" else (60, 30)  # 300x100 or wid=60 now
     assert again.plan.reply_size == expected  # type: ignore[attr-defined]
+
+
+def test_an_edited_font_map_changes_the_etag_and_plans_again(tmp_path: Path) -> None:
+    from tests.render.test_font_map_setting import MAP_TOML
+
+    fonts = tmp_path / "fonts.toml"
+    fonts.write_text(MAP_TOML)
+    catalog = Catalog(Settings(data_dir=tmp_path / "data", font_map=fonts))
+    gradient(200, 100).write_to_file(str(tmp_path / "grad.jpg"))
+    catalog.upload(catalog.add_company("Acme").id, [tmp_path / "grad.jpg"])
+    images = CatalogImages(catalog, poll_interval=0)  # every lookup checks
+    before = images.prepare("Acme", "grad", "wid=40")
+    job = planned(images, "wid=40")
+    stat = fonts.stat()
+    os.utime(fonts, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # edited a second later
+    after = images.prepare("Acme", "grad", "wid=40")
+    assert after.etag != before.etag  # so the result cache's key moves too
+    assert planned(images, "wid=40") is not job

@@ -38,3 +38,31 @@ def test_the_resolution_only_exif_gave_is_kept(tmp_path: Path, monkeypatch: pyte
     assert pyvips.Image.new_from_buffer(lean, "").xres == pytest.approx(DPI, rel=1e-3)
     monkeypatch.setattr(load, "EXIF_SKIP_MAX_BYTES", 0)
     assert isrender.render(source, "wid=300&fmt=png").data == lean
+
+
+@pytest.mark.parametrize("unit", ["cm", "in"])
+def test_the_resolution_unit_exif_gave_is_kept(
+    unit: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / f"per-{unit}.jpg"
+    image = gradient(1200, 800).copy(xres=DPI, yres=DPI)
+    image.set_type(pyvips.GValue.gstr_type, "resolution-unit", unit)
+    image.jpegsave(str(source), keep=pyvips.enums.ForeignKeep.ALL)
+    modifiers = "wid=300&fmt=jpeg&printRes=200"  # the reply's EXIF carries the resolution
+    lean = isrender.render(source, modifiers).data
+    monkeypatch.setattr(load, "EXIF_SKIP_MAX_BYTES", 0)
+    assert isrender.render(source, modifiers).data == lean
+
+
+def test_a_missing_original_is_not_found_not_an_internal_error(tmp_path: Path) -> None:
+    from isrender.errors import SourceNotFoundError
+    from isrender.language import parse
+    from isrender.render.vips.renderer import plan_render
+    from isrender.request import bind
+
+    source = tmp_path / "gone.jpg"
+    gradient(1200, 800).jpegsave(str(source))
+    job = plan_render(source, bind(parse("wid=300")))  # planned (a server keeps the plan)
+    source.unlink()
+    with pytest.raises(SourceNotFoundError):
+        job.run()

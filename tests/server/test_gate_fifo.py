@@ -63,7 +63,7 @@ class Renders:
             release.set()
         queued_before = self.gate.queued
 
-        def job(_should_stop: Callable[[], bool]) -> None:
+        def job(_stop: object) -> None:
             assert release.wait(WAIT)
 
         def run() -> None:

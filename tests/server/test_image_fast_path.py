@@ -59,9 +59,9 @@ def endpoint_of(app: FastAPI) -> ImageEndpoint:
     return found
 
 
-def ask(app: FastAPI, method: str, url: str) -> httpx.Response:
+def ask(app: FastAPI, method: str, url: str, root_path: str = "") -> httpx.Response:
     async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=app, root_path=root_path)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             return await client.request(method, url)
 
@@ -81,6 +81,15 @@ def test_the_fast_path_answers_as_the_routes_do(settings: Settings, method: str,
     assert fast.status_code != 500, fast.text
 
 
+@pytest.mark.parametrize("url", ["/images/is/image/Acme/grad?wid=30", "/images/is/image/Nobody/x"])
+def test_under_a_root_path_too(settings: Settings, url: str):
+    """Mounted under a proxy's prefix (uvicorn --root-path), as the router matches."""
+    fast = ask(create_app(settings, job_worker=False), "GET", url, root_path="/images")
+    app = without_fast_path(create_app(settings, job_worker=False))
+    assert comparable(fast) == comparable(ask(app, "GET", url, root_path="/images"))
+    assert fast.status_code in (200, 404)
+
+
 def test_it_is_the_fast_path_that_answers(settings: Settings):
     """With a router that answers everything 418, images are still served."""
 
@@ -91,6 +100,8 @@ def test_it_is_the_fast_path_that_answers(settings: Settings):
     app.router = teapot  # type: ignore[assignment]  # read when the stack is first built
     reply = ask(app, "GET", "/is/image/Acme/grad")
     assert reply.status_code == 200 and reply.headers["content-type"] == "image/jpeg"
+    mounted = ask(app, "GET", "/images/is/image/Acme/grad", root_path="/images")
+    assert mounted.status_code == 200
     assert ask(app, "GET", "/healthz").status_code == 418
     assert ask(app, "POST", "/is/image/Acme/grad").status_code == 418
 

@@ -177,8 +177,8 @@ def test_gate_counts_busy_and_timeout(small_catalog: Catalog):
     settings = Settings(render_slots=1, render_timeout=0.2, render_queue=0)
     gate = MeasuredGate(settings, metrics)
 
-    def stalled(should_stop: Any) -> None:  # as libvips does when its eval signal kills it
-        while not should_stop():
+    def stalled(stop: Any) -> None:  # as libvips does when its pipeline is killed
+        while not stop.stopped:
             time.sleep(0.01)
         raise RenderTimeout("stopped")
 

@@ -3,9 +3,9 @@
 Every write to companies, folders, assets, presets or attributes bumps ``catalog_version`` in
 its own transaction (catalog/versioning.py), from any process: the CLI, a job worker, another
 server. A process reads that one row at most once per ``catalog_poll_interval`` (0.5 s) and
-drops everything it cached when it moved (or when a server-wide macro file changed). So a
-change is served by every request that starts ``catalog_poll_interval`` after its commit
-(plus the one tiny query's time); with 0, every lookup checks.
+drops everything it cached when it moved (or when a server-wide macro file or the font map
+changed). So a change is served by every request that starts ``catalog_poll_interval`` after
+its commit (plus the one tiny query's time); with 0, every lookup checks.
 
 A load that raced with a change is not kept: entries are stored only if no change was seen
 while they loaded. The cache is an LRU of ``max_entries``, so unknown names cannot grow it.
@@ -93,5 +93,6 @@ class CatalogLookups:
     def _read_stamp(self) -> tuple[int, ...]:
         with self.catalog.engine.connect() as connection:
             version = read_version(connection)
-        files = self.catalog.settings.macro_files
+        settings = self.catalog.settings
+        files = [*settings.macro_files, *([settings.font_map] if settings.font_map else [])]
         return (version, *(p.stat().st_mtime_ns if p.exists() else 0 for p in files))

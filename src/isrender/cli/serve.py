@@ -85,7 +85,9 @@ def _serve_one(
     sys.setswitchinterval(SWITCH_INTERVAL)
     app = create_app(job_worker=job_worker)
     # Everything made so far (modules, the app, the command table) lives as long as the
-    # process: out of the collector's generations, so its full passes stop walking it.
+    # process: out of the collector's generations (after one last collection of what is
+    # garbage already), so its full passes stop walking it.
+    gc.collect()
     gc.freeze()
     # log_config=None keeps the handler configured above; the app writes the access lines
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, log_config=None,

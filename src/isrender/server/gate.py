@@ -13,8 +13,9 @@ A request's life in the server (one thread hop):
    served: a waiting render is served before any that came after it, even one small enough to
    fit now, so a large render is never starved by a stream of small ones. The wait is bounded
    by ``render_queue_timeout``: a short burst waits instead of failing, a long one gets 503.
-3. A render runs with a deadline: past ``render_timeout`` libvips is killed from its progress
-   signal (renderer.RenderJob.run), the request answers 504, and the slot comes back.
+3. A render runs with a deadline: past ``render_timeout`` its StopSignal (render/stop.py) is
+   stopped by the gate's deadlines thread (deadlines.py), which kills libvips' pipeline at its
+   next tile (render/vips/executor.py), the request answers 504, and the slot comes back.
 
 Queueing without limit would turn a burst into minutes of latency and unbounded memory.
 """
@@ -31,6 +32,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 from isrender.errors import RenderBusy, RenderTimeout
+from isrender.render.stop import StopSignal
+from isrender.server.deadlines import Deadlines
 
 __all__ = ["Admission", "Busy", "RenderGate", "RenderTimeout", "Ticket"]
 
@@ -77,6 +80,7 @@ class RenderGate:
         self._pool = ThreadPoolExecutor(
             max_workers=slots + queue + CHEAP_THREADS, thread_name_prefix="isrender-request"
         )
+        self.deadlines = Deadlines()
 
     @property
     def busy(self) -> int:
@@ -117,7 +121,7 @@ class RenderGate:
         limit = self.queue_timeout + self.timeout + GRACE
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), limit)
-        except TimeoutError:  # libvips did not reach a progress signal in time
+        except TimeoutError:  # the render did not stop in time after its deadline
             admission.cancel()
             self.on_refused("timeout")
             raise RenderTimeout(f"the render took longer than {self.timeout:g} s") from None
@@ -127,6 +131,7 @@ class RenderGate:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self.deadlines.close()
 
     # ---- hooks (MeasuredGate counts them) ---------------------------------------------------
 
@@ -138,7 +143,7 @@ class RenderGate:
 
     # ---- slots (called from pool threads) ---------------------------------------------------
 
-    def _take_slot(self, cost: int, cancelled: threading.Event) -> int:
+    def _take_slot(self, cost: int, cancelled: StopSignal) -> int:
         """Wait, in arrival order, for a slot with room for ``cost`` bytes; the cost charged,
         or RenderBusy past ``render_queue_timeout``."""
         charged = min(cost, self.memory_budget) if self.memory_budget else 0
@@ -151,7 +156,7 @@ class RenderGate:
             try:
                 while not (self._line[0] is turn and self._has_room(charged)):
                     left = deadline - time.monotonic()
-                    if left <= 0 or cancelled.is_set():
+                    if left <= 0 or cancelled.stopped:
                         refusal = RenderBusy(
                             f"no render slot came free within {self.queue_timeout:g} s; "
                             "retry shortly"
@@ -206,34 +211,31 @@ class Admission:
 
     def __init__(self, gate: RenderGate, ticket: Ticket) -> None:
         self._gate, self._ticket = gate, ticket
-        self._cancelled = threading.Event()
+        self._stop = StopSignal()  # stopped at the deadline, or when the client goes away
 
-    def render(self, cost: int, job: Callable[[Callable[[], bool]], T]) -> T:
-        """Run ``job(should_stop)`` in a slot; ``should_stop()`` turns True past the deadline
-        or when the request is cancelled. ``cost``: estimated bytes of memory."""
+    def render(self, cost: int, job: Callable[[StopSignal], T]) -> T:
+        """Run ``job(stop)`` in a slot; ``stop`` is stopped past the deadline or when the
+        request is cancelled. ``cost``: estimated bytes of memory."""
         gate = self._gate
         if self._ticket._kind == "cheap":  # it turned out to be a render: it needs a ticket
             self._ticket.release()
             self._ticket = gate.admit()
-        charged = gate._take_slot(cost, self._cancelled)
+        charged = gate._take_slot(cost, self._stop)
         started = time.monotonic()
-        deadline = started + gate.timeout
-
-        def should_stop() -> bool:
-            return self._cancelled.is_set() or time.monotonic() > deadline
-
+        forget = gate.deadlines.at(started + gate.timeout, self._stop.stop)
         try:
-            result = job(should_stop)
+            result = job(self._stop)
         except RenderTimeout:
             gate.on_refused("timeout")
             raise
         finally:
+            forget()
             gate._give_slot(charged)
         gate.on_rendered(result, time.monotonic() - started)
         return result
 
     def cancel(self) -> None:
-        self._cancelled.set()
+        self._stop.stop()
         self._gate._wake_line()  # a cancelled waiter leaves the line now, not at its timeout
 
     def finish(self) -> None:

@@ -225,20 +225,32 @@ class ImageFastPath:
     def __init__(self, app: ASGIApp, endpoint: ImageEndpoint) -> None:
         self.app, self.endpoint = app, endpoint
         routes = [route for route in endpoint.router().routes if isinstance(route, APIRoute)]
-        self.routes = {route.path: route for route in routes}
+        self.routes = {
+            (route.path, method): route for route in routes for method in route.methods or ()
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = None
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
-            match = IMAGE_PATH.fullmatch(scope["path"])
+            match = IMAGE_PATH.fullmatch(_route_path(scope))
         if match is None:
             await self.app(scope, receive, send)
             return
         company, asset = match["company"], match["asset"]
         route = "/is/image/{company}" if asset is None else "/is/image/{company}/{asset:path}"
-        scope["route"] = self.routes[route]
+        scope["route"] = self.routes[route, scope["method"]]
         try:
             response = await self.endpoint.image(company, asset or "", Request(scope, receive))
         except Exception as exc:  # every error gets its reply, as from the app
             response = error_reply(exc)
         await response(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the router matches: without the ``root_path`` a proxy mounts the app under
+    (uvicorn ``--root-path``), as Starlette's routing strips it."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] == "/":
+        return path[len(root) :]
+    return path

@@ -20,6 +20,7 @@ from isrender.errors import RenderError
 from isrender.render.nested import NestedLoad, nested_info
 from isrender.render.plan import SourceInfo
 from isrender.render.steps import EncodeOptions, Fade, LayerPlan, Load, MaskFrom, Step
+from isrender.render.stop import StopSignal
 from isrender.render.vips import composite, ops, save
 from isrender.render.vips.effects import LayerPixels, draw_with_effects
 from isrender.render.vips.mask import apply_mask
@@ -46,12 +47,12 @@ class VipsOps(LayerPixels):
         hold_in_memory: bool,
         icc_profiles: Mapping[str, str],
         source_xmp: bool,
-        should_stop: Callable[[], bool] | None = None,
+        stop: StopSignal | None = None,
         open_layer: LayerOpener | None = None,
     ) -> None:
         self._load, self._source = load, source
         self._hold, self._profiles, self._xmp = hold_in_memory, dict(icc_profiles), source_xmp
-        self._should_stop = should_stop
+        self._stop = stop
         self._open_layer = open_layer
         self.killed = threading.Event()
         self.load_scale = (1.0, 1.0)
@@ -112,11 +113,15 @@ class VipsOps(LayerPixels):
         return save.to_output_space(image, profile, pixel_type, self._profiles)
 
     def encode(self, image: pyvips.Image, options: EncodeOptions) -> bytes:
-        """Pixels are computed here, as the encoder pulls them: the place to watch the clock."""
-        if self._should_stop is not None:
-            self._stop_when(image, self._should_stop)
+        """Pixels are computed here, as the encoder pulls them: where a stop kills them."""
         self.reply_size = (image.width, image.height)
-        return save.encode(image, options, self._xmp)
+        if self._stop is None:
+            return save.encode(image, options, self._xmp)
+        forget = self._stop.listen(lambda: self._kill(image))
+        try:
+            return save.encode(image, options, self._xmp)
+        finally:
+            forget()
 
     def solid(self, width: int, height: int, color: Color) -> pyvips.Image:
         return composite.solid(width, height, color)
@@ -198,13 +203,8 @@ class VipsOps(LayerPixels):
         child.font_map = self.font_map  # text layers of nested requests use the same fonts
         return child
 
-    def _stop_when(self, image: pyvips.Image, should_stop: Callable[[], bool]) -> None:
-        """Kill ``image``'s computation (and everything upstream) once ``should_stop()``."""
-
-        def on_eval(evaluated: pyvips.Image, _progress: Any) -> None:
-            if not self.killed.is_set() and should_stop():
-                self.killed.set()
-                evaluated.set_kill(True)
-
-        image.set_progress(True)
-        image.signal_connect("eval", on_eval)
+    def _kill(self, image: pyvips.Image) -> None:
+        """Stop ``image``'s computation (and everything upstream) at libvips' next tile; called
+        from the thread that stops the render. libvips only sets a flag that its workers read."""
+        self.killed.set()
+        image.set_kill(True)

@@ -57,6 +57,7 @@ class HeaderFacts:
     streams: bool  # decodes top to bottom in strips (or shrinks on load): no whole-image buffer
     heif_hevc: bool
     resolution: tuple[float, float] = (0.0, 0.0)  # xres, yres (pixels/mm), EXIF's included
+    resolution_unit: str | None = None  # "in" or "cm", as the source says (EXIF's included)
 
 
 # Header facts by (path, mtime, size): catalog originals never change in place, and a file
@@ -92,8 +93,9 @@ def _read_facts(header: pyvips.Image) -> HeaderFacts:
     interlaced = header.get_typeof("interlaced") != 0 and bool(header.get("interlaced"))
     hevc = header.get_typeof("heif-compression") != 0 and header.get("heif-compression") == "hevc"
     streams = not interlaced and not info.loader.startswith(_WHOLE_IMAGE_LOADERS)
+    unit = str(header.get("resolution-unit")) if header.get_typeof("resolution-unit") else None
     return HeaderFacts(info, _needs_profile_conversion(header), _has_xmp(header), streams,
-                       bool(hevc), (header.xres, header.yres))  # fmt: skip
+                       bool(hevc), (header.xres, header.yres), unit)  # fmt: skip
 
 
 def source_info(header: pyvips.Image) -> SourceInfo:

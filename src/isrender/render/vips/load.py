@@ -19,6 +19,7 @@ from typing import Any
 
 import pyvips
 
+from isrender.errors import SourceNotFoundError
 from isrender.render.jpeg_markers import without_exif
 from isrender.render.steps import Load
 from isrender.render.vips import ops as vips_ops
@@ -39,7 +40,9 @@ def load_source(source: Source, facts: HeaderFacts, step: Load) -> pyvips.Image:
         shrunk = _jpeg_at_shrink(source, facts, shrink)
         image = shrunk.resize(width / shrunk.width, vscale=height / shrunk.height)
         if (image.width, image.height) == (width, height):
-            return vips_ops.to_srgb8(image)
+            info = facts.info
+            srgb = info.interpretation == "srgb" and info.bands == 3 and info.bits == 8
+            return image if srgb else vips_ops.to_srgb8(image)  # 8-bit sRGB as decoded
     thumbnail: dict[str, Any] = {"height": height, "size": "force", "fail_on": "error"}
     if facts.to_srgb:
         thumbnail["export_profile"] = "srgb"
@@ -64,10 +67,24 @@ def _jpeg_at_shrink(source: Source, facts: HeaderFacts, shrink: int) -> pyvips.I
     options: dict[str, Any] = {"shrink": shrink, "access": "sequential", "fail_on": "error"}
     if not isinstance(source, bytes):
         path = Path(source)
-        if path.stat().st_size > EXIF_SKIP_MAX_BYTES:
-            return pyvips.Image.jpegload(str(path), **options)
-        source = path.read_bytes()
+        try:  # a plan kept per ETag (catalog/images.py) does not look for the file again
+            if path.stat().st_size > EXIF_SKIP_MAX_BYTES:
+                return pyvips.Image.jpegload(str(path), **options)
+            source = path.read_bytes()
+        except OSError:
+            raise SourceNotFoundError(f"source image {path.name!r} not found") from None
     image = pyvips.Image.jpegload_buffer(without_exif(source), **options)
-    if (image.xres, image.yres) != facts.resolution:  # EXIF's resolution, as the header read it
-        image = image.copy(xres=facts.resolution[0], yres=facts.resolution[1])
+    return _with_header_resolution(image, facts)
+
+
+def _with_header_resolution(image: pyvips.Image, facts: HeaderFacts) -> pyvips.Image:
+    """The resolution (and its unit) the header gave with EXIF, on the image loaded without."""
+    unit = image.get("resolution-unit") if image.get_typeof("resolution-unit") else None
+    if (image.xres, image.yres, unit) == (*facts.resolution, facts.resolution_unit):
+        return image
+    image = image.copy(xres=facts.resolution[0], yres=facts.resolution[1])
+    if facts.resolution_unit is None:
+        image.remove("resolution-unit")
+    else:
+        image.set_type(pyvips.GValue.gstr_type, "resolution-unit", facts.resolution_unit)
     return image

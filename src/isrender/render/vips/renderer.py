@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from isrender.render.layers import ContentKind, content_kind
 from isrender.render.nested import layer0_content, nested_info, plan_nested, source_loads
 from isrender.render.plan import RenderPlan, SourceInfo, plan, solid_canvas
 from isrender.render.steps import Load, SolidColour
+from isrender.render.stop import StopSignal
 from isrender.render.vips.executor import VipsOps
 from isrender.render.vips.headers import HeaderFacts, Source, header_facts, read_source_info
 from isrender.render.vips.load import load_source
@@ -70,13 +72,13 @@ def render_request(
     source: Source,
     request: ImageRequest,
     attributes: CatalogAttributes | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    stop: StopSignal | None = None,
     *,
     lenient: bool = False,
     resolve: Resolver | None = None,
 ) -> RenderResult:
     job = plan_render(source, request, attributes, lenient=lenient, resolve=resolve)
-    return job.run(should_stop)
+    return job.run(stop)
 
 
 def plan_render(
@@ -151,7 +153,7 @@ class RenderJob:
     attrs: CatalogAttributes
     layers: Mapping[str, tuple[Path, HeaderFacts]] = field(default_factory=dict)
 
-    @property
+    @cached_property  # a job is kept per ETag (catalog/images.py): worked out once
     def memory_bytes(self) -> int:
         """Estimated peak memory: the decode (a whole source for loaders that cannot stream
         or shrink on load: progressive JPEG, interlaced PNG, GIF, HEIF; measured ~3 bytes a
@@ -175,9 +177,9 @@ class RenderJob:
         path, facts = self.layers[name]
         return (lambda step: load_source(path, facts, step)), facts.info
 
-    def run(self, should_stop: Callable[[], bool] | None = None) -> RenderResult:
-        """Decode, process and encode. ``should_stop`` is polled as libvips computes (once per
-        tile); when it answers True, libvips is killed and RenderTimeout raised."""
+    def run(self, stop: StopSignal | None = None) -> RenderResult:
+        """Decode, process and encode. When ``stop`` is stopped while libvips computes, the
+        pipeline is killed at its next tile and RenderTimeout raised."""
         render_plan, facts = self.plan, self.facts
         source = self.source
         ops = VipsOps(
@@ -186,7 +188,7 @@ class RenderJob:
             hold_in_memory=any(step.reorders_rows for step in render_plan.steps),
             icc_profiles=self.attrs.icc_profiles,
             source_xmp=facts.has_xmp,
-            should_stop=should_stop,
+            stop=stop,
             open_layer=self._open_layer,
         )
         ops.font_map = font_map_at(self.attrs.font_map)  # the font_map setting's, as measured
