@@ -29,12 +29,14 @@ class Deadlines:
         """Call ``action`` at ``when`` (time.monotonic()); returns ``forget``."""
         holder: list[Action | None] = [action]
         with self._wake:
-            heapq.heappush(self._heap, (when, next(self._order), holder))
+            entry = (when, next(self._order), holder)
+            heapq.heappush(self._heap, entry)
             if self._thread is None and not self._closed:
                 self._thread = threading.Thread(target=self._run, name="isrender-deadlines",
                                                 daemon=True)  # fmt: skip
                 self._thread.start()
-            self._wake.notify()
+            if self._heap[0] is entry:  # the thread sleeps until a later time: wake it
+                self._wake.notify()
 
         def forget() -> None:
             holder[0] = None

@@ -6,8 +6,8 @@ Two ways:
   Pillow's draft (thumbor) does; ``thumbnail`` keeps at least a 2x reduce after the
   shrink, so an 800 px source to 300 px decoded all of it. ~20% less CPU on small sources at
   ~44 dB PSNR against the full decode (README, "Performance"). The loader is called by name
-  (the header named it: no sniffing of the file again), and a small file's EXIF segment is
-  left out of what libvips parses (render/jpeg_markers.py): ~1 ms of a 9 ms render.
+  (the header named it: no sniffing of the file again), and a small baseline file's EXIF
+  segment is left out of what libvips parses (render/jpeg_markers.py): ~1 ms of a 9 ms render.
 - everything else goes through ``thumbnail`` (shrink-on-load for JPEG, WebP, TIFF pyramids,
   HEIF; EXIF orientation applied; CMYK and non-sRGB profiles converted to sRGB).
 """
@@ -68,7 +68,9 @@ def _jpeg_at_shrink(source: Source, facts: HeaderFacts, shrink: int) -> pyvips.I
     if not isinstance(source, bytes):
         path = Path(source)
         try:  # a plan kept per ETag (catalog/images.py) does not look for the file again
-            if path.stat().st_size > EXIF_SKIP_MAX_BYTES:
+            # a progressive JPEG decodes whole (its coefficients alone are ~3 bytes a pixel):
+            # the EXIF parse is noise there, and a copy of the file would add to the peak
+            if path.stat().st_size > EXIF_SKIP_MAX_BYTES or not facts.streams:
                 return pyvips.Image.jpegload(str(path), **options)
             source = path.read_bytes()
         except OSError:
