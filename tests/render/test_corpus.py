@@ -162,26 +162,32 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 PROBE = """
 import json, re, sys, time, isrender
+
+def peak():  # VmHWM is this process' own peak; ru_maxrss would include the forking parent's
+    status = open("/proc/self/status").read()
+    return int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) / 1024
+
+isrender.render(sys.argv[1], "wid=30")  # first-call imports and libvips' set-up, not a decode
 results = {}
-for path in sys.argv[1:]:
-    started = time.perf_counter()
+for path in sys.argv[2:]:
+    started, before = time.perf_counter(), peak()
     try:
         isrender.render(path, "wid=300")
         outcome = "rendered"
     except isrender.IsRenderError as exc:
         outcome = type(exc).__name__
-    results[path.rsplit("/", 1)[-1]] = [outcome, time.perf_counter() - started]
-# VmHWM is this process' own peak; ru_maxrss would include the forking parent's.
-status = open("/proc/self/status").read()
-peak = int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) / 1024
-print(json.dumps({"results": results, "peak_mb": peak}))
+    results[path.rsplit("/", 1)[-1]] = [outcome, time.perf_counter() - started, peak() - before]
+print(json.dumps({"results": results, "peak_mb": peak()}))
 """
 
 
 def test_hostile_files_are_refused_without_large_memory(generated: Path) -> None:
     """Bombs (900 Mpx claimed) and truncated 24 Mpx JPEGs, in a fresh process: each refused
-    with the right error and the process peaks below 120 MB (the 1-bit bomb alone would need
-    0.9 GB decoded)."""
+    with the right error. No bomb raises the process' peak by more than 8 MB (the 1-bit bomb
+    alone would need 0.9 GB decoded); the truncated progressive JPEG may take its coefficient
+    buffer (~72 MB for 24 Mpx: libjpeg reads every scan before it finds the end missing), and
+    the whole process stays below 135 MB (it peaked at 119-120.4 MB, ~45 MB of it the
+    interpreter and libvips: a 120 MB bound failed CI by 0.4 MB with no change to decoding)."""
     files = [
         generated / "bomb-30000x30000-1bit.png",
         generated / "bomb-30000x30000-claim.png",
@@ -190,7 +196,13 @@ def test_hostile_files_are_refused_without_large_memory(generated: Path) -> None
         corpus("bomb", "16384x16384.png"),
     ]
     output = subprocess.run(
-        [sys.executable, "-c", PROBE, *map(str, files)],
+        [
+            sys.executable,
+            "-c",
+            PROBE,
+            str(corpus("jpeg", "concert-grey-icc.jpg")),
+            *map(str, files),
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -205,7 +217,9 @@ def test_hostile_files_are_refused_without_large_memory(generated: Path) -> None
         "16384x16384.png": "SourceTooLargeError",
     }
     assert {k: v[0] for k, v in report["results"].items()} == expected
-    assert report["peak_mb"] < 120, report
+    bombs = [name for name, error in expected.items() if error == "SourceTooLargeError"]
+    assert all(report["results"][name][2] < 8 for name in bombs), report
+    assert report["peak_mb"] < 135, report
 
 
 def test_animated_sources_render_their_first_frame() -> None:
