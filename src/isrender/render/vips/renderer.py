@@ -208,26 +208,12 @@ class RenderJob:
                             output.extension, render_plan)  # fmt: skip
 
 
-# glibc mallopt parameters
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
-MALLOC_REUSE_BYTES = 64 << 20
-
-
 def tune_for_serving(threads: int = 1, malloc_arenas: int = 2) -> None:
     """Process-wide settings for a server: measured with 4 threads each making 300 px
-    thumbnails of a 24 Mpx progressive JPEG, peak RSS went from 580 MB to 351 MB with libvips'
-    operation cache off (it keeps decoded sources) and glibc limited to 2 malloc arenas (each
-    thread otherwise keeps freed memory in its own). One libvips thread per render: the render
-    slots already use the cores.
-
-    Blocks up to MALLOC_REUSE_BYTES come from the heap and stay there when freed: a progressive
-    JPEG's coefficient buffers (a 48 MB one and two of 12 MB for 24 Mpx) were mmap'ed,
-    page-faulted and zeroed by the kernel, then unmapped, on every request (~20 % of the
-    decode in `perf`). Reused instead (A/B of `isrender serve` against the previous commit, the
-    24 Mpx progressive source): 1.08x the req/s at 1 client, 1.12x at 16 with one worker and
-    1.16x with two; peak RSS under 16 clients 373-383 MB a process (was 311-324), within the
-    400 MB goal with 256 MB it was 425-468. A process keeps about its high-water mark between
-    bursts (~300 MB) instead of going back to ~180 MB."""
+    thumbnails of a 24 Mpx progressive JPEG, peak RSS went from 580 MB to 351 MB (and back to
+    148 MB between bursts) with libvips' operation cache off (it keeps decoded sources) and
+    glibc limited to 2 malloc arenas (each thread otherwise keeps freed memory in its own).
+    One libvips thread per render: the render slots already use the cores."""
     import ctypes
     import ctypes.util
 
@@ -236,10 +222,8 @@ def tune_for_serving(threads: int = 1, malloc_arenas: int = 2) -> None:
     _libvips_warnings_only()
     libc_name = ctypes.util.find_library("c")
     if libc_name:
-        libc = ctypes.CDLL(libc_name)
-        libc.mallopt(_M_ARENA_MAX, malloc_arenas)
-        libc.mallopt(_M_MMAP_THRESHOLD, MALLOC_REUSE_BYTES)
-        libc.mallopt(_M_TRIM_THRESHOLD, MALLOC_REUSE_BYTES)
+        m_arena_max = -8  # glibc's M_ARENA_MAX
+        ctypes.CDLL(libc_name).mallopt(m_arena_max, malloc_arenas)
 
 
 def _libvips_warnings_only() -> None:
