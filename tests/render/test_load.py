@@ -66,3 +66,50 @@ def test_a_missing_original_is_not_found_not_an_internal_error(tmp_path: Path) -
     source.unlink()
     with pytest.raises(SourceNotFoundError):
         job.run()
+
+
+@pytest.mark.parametrize(
+    "modifiers", ["wid=300&fmt=jpeg&qlt=80", "wid=750&fmt=png", "wid=200&hei=200"]
+)
+def test_a_progressive_file_without_its_unread_scans_changes_no_byte(
+    modifiers: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photo = shared_path("corpus", "jpeg", "photo-6000x4000-progressive.jpg")  # shrinks by 8
+    lean = isrender.render(photo, modifiers).data
+    monkeypatch.setattr(load, "SCANS_SKIP_MAX_BYTES", 0)  # too big: libvips reads the file
+    assert isrender.render(photo, modifiers).data == lean
+
+
+def test_a_progressive_file_given_as_bytes_renders_as_from_disk(tmp_path: Path) -> None:
+    source = tmp_path / "progressive.jpg"
+    gradient(2400, 1600).copy(xres=DPI, yres=DPI).jpegsave(str(source), interlace=True)
+    from_disk = isrender.render(source, "wid=300&fmt=png").data
+    assert isrender.render(source.read_bytes(), "wid=300&fmt=png").data == from_disk
+    assert pyvips.Image.new_from_buffer(from_disk, "").xres == pytest.approx(DPI, rel=1e-3)
+
+
+def test_a_truncated_progressive_file_decodes_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from isrender.errors import CorruptSourceError
+
+    whole = textured_progressive(tmp_path)
+    source = tmp_path / "truncated.jpg"
+    source.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    outcomes: list[bytes | str] = []
+    for limit in (load.SCANS_SKIP_MAX_BYTES, 0):
+        monkeypatch.setattr(load, "SCANS_SKIP_MAX_BYTES", limit)
+        try:
+            outcomes.append(isrender.render(source, "wid=150&fmt=png").data)
+        except CorruptSourceError as error:
+            outcomes.append(str(error))
+    assert outcomes[0] == outcomes[1]  # libvips, from the file, reports the damage both times
+
+
+def textured_progressive(tmp_path: Path) -> Path:
+    source = tmp_path / "whole.jpg"
+    noise = pyvips.Image.gaussnoise(2400, 1600, sigma=40)
+    (gradient(2400, 1600) + noise).cast("uchar").copy(interpretation="srgb").jpegsave(
+        str(source), interlace=True
+    )
+    return source
