@@ -47,3 +47,22 @@ def test_a_stop_from_another_thread_kills_a_running_render() -> None:
         job.run(stop)
     assert time.monotonic() - started < 1.0  # the blurs alone take seconds
     assert isrender  # the package (and its pyvips) is the one under test
+
+
+def test_a_stop_kills_an_image_made_whole_before_the_encode() -> None:
+    """What a turn (an EXIF orientation, a rotation) needs in memory first is computed under
+    the same stop as the encode."""
+    import pyvips
+
+    from isrender.render.vips.executor import VipsOps
+    from tests.render_fixtures import gradient
+
+    stop = StopSignal()
+    ops = VipsOps(lambda step: gradient(8, 8), None, hold_in_memory=True,  # type: ignore[arg-type]
+                  icc_profiles={}, source_xmp=False, stop=stop)  # fmt: skip
+    slow = gradient(3000, 3000).gaussblur(100)  # seconds of work
+    threading.Timer(0.3, stop.stop).start()
+    started = time.monotonic()
+    with pytest.raises(pyvips.Error):
+        ops.in_memory(slow)
+    assert time.monotonic() - started < 1.0 and ops.killed.is_set()

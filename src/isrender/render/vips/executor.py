@@ -63,7 +63,7 @@ class VipsOps(LayerPixels):
         if self._hold:
             # The loader streams top to bottom; rotating or flipping upside down reads rows in
             # another order, so keep the (already reduced) image in memory for those.
-            image = image.copy_memory()
+            image = self.in_memory(image)
         self.load_scale = (image.width / self._source.width, image.height / self._source.height)
         return image
 
@@ -123,6 +123,17 @@ class VipsOps(LayerPixels):
         finally:
             forget()
 
+    def in_memory(self, image: pyvips.Image) -> pyvips.Image:
+        """``image`` computed into memory (before the encode: a turn needs all its rows),
+        stopped by a stop as the encode is."""
+        if self._stop is None:
+            return image.copy_memory()
+        forget = self._stop.listen(lambda: self._kill(image))
+        try:
+            return image.copy_memory()
+        finally:
+            forget()
+
     def solid(self, width: int, height: int, color: Color) -> pyvips.Image:
         return composite.solid(width, height, color)
 
@@ -176,7 +187,7 @@ class VipsOps(LayerPixels):
             value = sub.apply(value, child)
         image: pyvips.Image = value if value.hasalpha() else value.bandjoin(255)
         if self._hold:
-            image = image.copy_memory()
+            image = self.in_memory(image)
         self.load_scale = (image.width / self._source.width, image.height / self._source.height)
         return image
 

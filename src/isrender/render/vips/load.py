@@ -1,14 +1,14 @@
 """Decoding a source to the size a plan's ``Load`` step asks for, with what its header said.
 
 Two ways:
-- a plain JPEG (sRGB or grey, orientation 1, no profile to convert) that shrinks on load by
-  2, 4 or 8 is decoded by ``jpegload`` at that shrink and resized the rest of the way, as
-  Pillow's draft (thumbor) does; ``thumbnail`` keeps at least a 2x reduce after the
-  shrink, so an 800 px source to 300 px decoded all of it. ~20% less CPU on small sources at
-  ~44 dB PSNR against the full decode (README, "Performance"). The loader is called by name
-  (the header named it: no sniffing of the file again), and a small baseline file's EXIF
-  segment is left out of what libvips parses (render/jpeg_markers.py): ~1 ms of a 9 ms render;
-  a progressive file decoded at 1/8 loses the AC scans that scale never reads
+- a plain JPEG (sRGB or grey, no profile to convert) that shrinks on load by 2, 4 or 8 is
+  decoded by ``jpegload`` at that shrink, resized the rest of the way and turned upright (EXIF
+  orientation), as Pillow's draft (thumbor) does; ``thumbnail`` keeps at least a 2x reduce
+  after the shrink, so an 800 px source to 300 px decoded all of it. ~20% less CPU on small
+  sources at ~44 dB PSNR against the full decode (README, "Performance"). The loader is
+  called by name (the header named it: no sniffing of the file again), and a small baseline
+  file's EXIF segment is left out of what libvips parses (render/jpeg_markers.py): ~1 ms of
+  a 9 ms render; a progressive file decoded at 1/8 loses the AC scans that scale never reads
   (render/jpeg_scans.py): pixel-identical, 2.3-3.5x less CPU for the decode.
 - everything else goes through ``thumbnail`` (shrink-on-load for JPEG, WebP, TIFF pyramids,
   HEIF; EXIF orientation applied; CMYK and non-sRGB profiles converted to sRGB).
@@ -16,6 +16,7 @@ Two ways:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,15 +40,23 @@ EXIF_SKIP_MAX_BYTES = 2 << 20
 SCANS_SKIP_MAX_BYTES = 32 << 20
 
 
-def load_source(source: Source, facts: HeaderFacts, step: Load) -> pyvips.Image:
-    """``source`` decoded to ``step.width`` x ``step.height``, 8-bit sRGB (or grey)."""
+def load_source(
+    source: Source, facts: HeaderFacts, step: Load,
+    in_memory: Callable[[pyvips.Image], pyvips.Image] = pyvips.Image.copy_memory,
+) -> pyvips.Image:  # fmt: skip
+    """``source`` decoded to ``step.width`` x ``step.height``, 8-bit sRGB (or grey).
+
+    ``in_memory`` computes an image that must be whole before it is turned (a render's own
+    can be stopped while it runs)."""
     width, height = step.width, step.height
     shrink = _jpeg_shrink(facts, width, height)
     if shrink > 1:
+        info = facts.info
+        stored = (height, width) if info.orientation >= 5 else (width, height)  # 5-8: sideways
         shrunk = _jpeg_at_shrink(source, facts, shrink)
-        image = shrunk.resize(width / shrunk.width, vscale=height / shrunk.height)
-        if (image.width, image.height) == (width, height):
-            info = facts.info
+        image = shrunk.resize(stored[0] / shrunk.width, vscale=stored[1] / shrunk.height)
+        if (image.width, image.height) == stored:
+            image = _upright(image, info.orientation, in_memory)
             srgb = info.interpretation == "srgb" and info.bands == 3 and info.bits == 8
             return image if srgb else vips_ops.to_srgb8(image)  # 8-bit sRGB as decoded
     thumbnail: dict[str, Any] = {"height": height, "size": "force", "fail_on": "error"}
@@ -60,10 +69,21 @@ def load_source(source: Source, facts: HeaderFacts, step: Load) -> pyvips.Image:
     return vips_ops.to_srgb8(image)
 
 
+def _upright(image: pyvips.Image, orientation: int,
+             in_memory: Callable[[pyvips.Image], pyvips.Image]) -> pyvips.Image:  # fmt: skip
+    """The resized image turned as its EXIF orientation says (the EXIF may have been left out
+    of the decode). Turning needs the whole image: it is the small, resized one, in memory."""
+    if orientation == 1:
+        return image
+    image = in_memory(image)
+    image.set_type(pyvips.GValue.gint_type, "orientation", orientation)
+    return image.autorot()
+
+
 def _jpeg_shrink(facts: HeaderFacts, width: int, height: int) -> int:
     """The JPEG shrink-on-load factor for the direct path; 1: use thumbnail."""
     info = facts.info
-    plain = not facts.to_srgb and info.orientation == 1 and info.interpretation in ("srgb", "b-w")
+    plain = not facts.to_srgb and info.interpretation in ("srgb", "b-w")
     if not (plain and info.loader.startswith("jpegload")):
         return 1
     fits = [k for k in (2, 4, 8) if info.width // k >= width and info.height // k >= height]

@@ -182,8 +182,9 @@ class RenderJob:
         pipeline is killed at its next tile and RenderTimeout raised."""
         render_plan, facts = self.plan, self.facts
         source = self.source
+        whole = b"" if source is None else source  # None: a solid colour, nothing to load
         ops = VipsOps(
-            lambda step: load_source(source if source is not None else b"", facts, step),
+            lambda step: load_source(whole, facts, step, in_memory=ops.in_memory),
             render_plan.source,
             hold_in_memory=any(step.reorders_rows for step in render_plan.steps),
             icc_profiles=self.attrs.icc_profiles,
