@@ -66,3 +66,22 @@ def test_a_stop_kills_an_image_made_whole_before_the_encode() -> None:
     with pytest.raises(pyvips.Error):
         ops.in_memory(slow)
     assert time.monotonic() - started < 1.0 and ops.killed.is_set()
+
+
+def test_a_layer_or_nested_plan_stops_with_its_render() -> None:
+    """A sub-plan's ops (a layer's, a nested request's) hear the render's stop, and their kill
+    is the render's: RenderJob.run then reports a timeout, not a damaged source."""
+    import pyvips
+
+    from isrender.render.vips.executor import VipsOps
+    from tests.render_fixtures import gradient
+
+    stop = StopSignal()
+    ops = VipsOps(lambda step: gradient(8, 8), None, hold_in_memory=False,  # type: ignore[arg-type]
+                  icc_profiles={}, source_xmp=False, stop=stop)  # fmt: skip
+    child = ops._child(None, (), hold=True)
+    threading.Timer(0.3, stop.stop).start()
+    started = time.monotonic()
+    with pytest.raises(pyvips.Error):
+        child.in_memory(gradient(3000, 3000).gaussblur(100))
+    assert time.monotonic() - started < 1.0 and ops.killed.is_set()

@@ -2,7 +2,7 @@
 
 ``without_exif`` drops the EXIF APP1 segments of a JPEG. libvips parses EXIF (libexif) on
 every load, and on a camera photo with its embedded thumbnail that was ~1 ms of a 9 ms small
-render; the image server decodes plain (orientation 1) JPEGs from the stripped bytes once the
+render; the image server decodes plain JPEGs from the stripped bytes once the
 header, read once per file with EXIF, has told it everything it needs (render/vips/renderer.py).
 Anything that is not a well-formed run of segments up to the scan is returned unchanged, so
 the decoder sees and reports a damaged file itself.

@@ -24,9 +24,12 @@ from dataclasses import dataclass
 
 __all__ = ["for_eighth_scale"]
 
-_SOI, _EOI, _SOF2, _SOS, _DRI, _DNL = 0xD8, 0xD9, 0xC2, 0xDA, 0xDD, 0xDC
-_OTHER_FRAMES = frozenset(range(0xC0, 0xD0)) - {_SOF2, 0xC4, 0xC8, 0xCC}  # not DHT, JPG, DAC
+_SOI, _EOI, _SOF2, _DHT, _SOS, _DRI, _DNL = 0xD8, 0xD9, 0xC2, 0xC4, 0xDA, 0xDD, 0xDC
+_OTHER_FRAMES = frozenset(range(0xC0, 0xD0)) - {_SOF2, _DHT, 0xC8, 0xCC}  # not JPG, DAC
 _SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7]")  # a marker (stuffed 0xFF00 and RSTn are data)
+_FILL = re.compile(rb"\xff+")  # fill bytes before a marker
+_NOT_HERE = frozenset((0x00, 0x01, _SOI))  # a stuffed zero, TEM, a second start
+_MAX_SEGMENTS = 1000  # real progressive files have a few dozen
 _MAX_RUN = (1 << 15) - 1  # EOB14 plus 14 extra bits
 # An AC Huffman table of the 15 end-of-band symbols EOB0..EOB14 (0xr0), each 4 bits long:
 # canonical codes give symbol EOBr the code r.
@@ -61,26 +64,30 @@ def for_eighth_scale(data: bytes) -> bytes | None:
         scans = {s.start: _scan(s.payload(data)) for s in segments if s.marker == _SOS}
     except ValueError:
         return None
-    if not _complete(frame, scans.values()):
+    blocks = _full_resolution_blocks(frame)
+    if not (_complete(frame, scans.values()) and _sound(segments, data, scans, blocks)):
         return None
-    return _rewrite(data, segments, scans, _full_resolution_blocks(frame))
+    return _rewrite(data, segments, scans, blocks)
 
 
 def _segments(data: bytes) -> Iterator[_Segment]:
     if not data.startswith(b"\xff\xd8"):
         raise ValueError("not a JPEG")
-    at = 2
+    at, count = 2, 0
     while True:
+        count += 1
+        if count > _MAX_SEGMENTS:  # a hostile file of empty segments: Python is slow at those
+            raise ValueError("more segments than any real file has")
+        if data[at + 1 : at + 2] == b"\xff":  # fill bytes before the marker: skip the run
+            fills = _FILL.match(data, at)
+            at = fills.end() - 1 if fills else at
         if data[at : at + 1] != b"\xff" or at + 2 > len(data):
             raise ValueError("no marker where one belongs")
         marker = data[at + 1]
-        if marker == 0xFF:  # a fill byte
-            at += 1
-            continue
         if marker == _EOI:
             yield _Segment(marker, at, len(data))  # trailing bytes stay with the end marker
             return
-        if marker == _SOI or 0xD0 <= marker <= 0xD7 or marker == 0x01 or at + 4 > len(data):
+        if marker in _NOT_HERE or 0xD0 <= marker <= 0xD7 or at + 4 > len(data):
             raise ValueError("a marker out of place")
         end = at + 2 + int.from_bytes(data[at + 2 : at + 4])
         if marker == _SOS:
@@ -138,6 +145,33 @@ def _complete(frame: bytes, scans: Iterable[_Scan]) -> bool:
                     return False
                 levels[k] = scan.low
     return all(level == 0 for levels in bits.values() for level in levels)
+
+
+def _sound(segments: list[_Segment], data: bytes, scans: dict[int, _Scan],
+           blocks: dict[int, int]) -> bool:  # fmt: skip
+    """The scans left out are ones libjpeg would have read without error: their AC table
+    defined before them and their bit positions within 8-bit range (libjpeg stops at a file
+    that breaks either; the rewrite must not decode it). A damaged table that only they use
+    still goes unnoticed: libjpeg alone builds tables."""
+    defined = set[int]()
+    for segment in segments:
+        if segment.marker == _DHT:
+            defined.update(_tables(segment.payload(data)))
+        scan = scans.get(segment.start)
+        if scan is None or scan.first == 0 or scan.components[0] not in blocks:
+            continue
+        table = 0x10 | (segment.payload(data)[2] & 15)
+        if table not in defined or scan.high > 13 or scan.low > 13:
+            return False
+    return True
+
+
+def _tables(payload: bytes) -> Iterator[int]:
+    """The class and id bytes (0x1n: AC table n) of the tables a DHT segment defines."""
+    at = 0
+    while at + 17 <= len(payload):
+        yield payload[at]
+        at += 17 + sum(payload[at + 1 : at + 17])
 
 
 def _full_resolution_blocks(frame: bytes) -> dict[int, int]:

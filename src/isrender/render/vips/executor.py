@@ -210,8 +210,9 @@ class VipsOps(LayerPixels):
         else:
             load, info = self._load, self._source
         child = VipsOps(load, info, hold_in_memory=hold, icc_profiles=self._profiles,
-                        source_xmp=False, open_layer=self._open_layer)  # fmt: skip
+                        source_xmp=False, stop=self._stop, open_layer=self._open_layer)  # fmt: skip
         child.font_map = self.font_map  # text layers of nested requests use the same fonts
+        child.killed = self.killed  # a stop in a sub-plan's in_memory is the render's stop
         return child
 
     def _kill(self, image: pyvips.Image) -> None:

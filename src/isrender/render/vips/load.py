@@ -108,7 +108,9 @@ def _lean_bytes(source: Source, facts: HeaderFacts, shrink: int) -> bytes | None
     """
     eighth = shrink == 8 and not facts.streams
     if isinstance(source, bytes):
-        return (for_eighth_scale(source) or source) if eighth else source
+        if eighth and len(source) <= SCANS_SKIP_MAX_BYTES:
+            return for_eighth_scale(source) or source
+        return source
     path = Path(source)
     try:  # a plan kept per ETag (catalog/images.py) does not look for the file again
         size = path.stat().st_size

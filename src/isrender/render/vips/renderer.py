@@ -173,9 +173,11 @@ class RenderJob:
         first = self.plan.steps[0]
         return [step for step in source_loads(self.plan.steps, results=True) if step is not first]
 
-    def _open_layer(self, name: str) -> tuple[Callable[[Load], pyvips.Image], SourceInfo]:
+    def _open_layer(
+        self, name: str, in_memory: Callable[[pyvips.Image], pyvips.Image]
+    ) -> tuple[Callable[[Load], pyvips.Image], SourceInfo]:
         path, facts = self.layers[name]
-        return (lambda step: load_source(path, facts, step)), facts.info
+        return (lambda step: load_source(path, facts, step, in_memory=in_memory)), facts.info
 
     def run(self, stop: StopSignal | None = None) -> RenderResult:
         """Decode, process and encode. When ``stop`` is stopped while libvips computes, the
@@ -190,7 +192,7 @@ class RenderJob:
             icc_profiles=self.attrs.icc_profiles,
             source_xmp=facts.has_xmp,
             stop=stop,
-            open_layer=self._open_layer,
+            open_layer=lambda name: self._open_layer(name, ops.in_memory),  # stops with it
         )
         ops.font_map = font_map_at(self.attrs.font_map)  # the font_map setting's, as measured
         value: Any = self.source
