@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import pyvips
 
@@ -29,6 +29,7 @@ __all__ = ["LayerOpener", "VipsOps"]
 
 # How a render reads another layer's source: its object name -> (a loader, its header).
 LayerOpener = Callable[[str], tuple[Callable[[Load], pyvips.Image], SourceInfo]]
+Computed = TypeVar("Computed")
 
 
 def _effects_show(layer: LayerPlan) -> bool:
@@ -115,22 +116,20 @@ class VipsOps(LayerPixels):
     def encode(self, image: pyvips.Image, options: EncodeOptions) -> bytes:
         """Pixels are computed here, as the encoder pulls them: where a stop kills them."""
         self.reply_size = (image.width, image.height)
-        if self._stop is None:
-            return save.encode(image, options, self._xmp)
-        forget = self._stop.listen(lambda: self._kill(image))
-        try:
-            return save.encode(image, options, self._xmp)
-        finally:
-            forget()
+        return self._stoppable(image, lambda: save.encode(image, options, self._xmp))
 
     def in_memory(self, image: pyvips.Image) -> pyvips.Image:
         """``image`` computed into memory (before the encode: a turn needs all its rows),
         stopped by a stop as the encode is."""
+        return self._stoppable(image, image.copy_memory)
+
+    def _stoppable(self, image: pyvips.Image, compute: Callable[[], Computed]) -> Computed:
+        """``compute()``, which makes libvips compute ``image``: a stop meanwhile kills it."""
         if self._stop is None:
-            return image.copy_memory()
+            return compute()
         forget = self._stop.listen(lambda: self._kill(image))
         try:
-            return image.copy_memory()
+            return compute()
         finally:
             forget()
 
