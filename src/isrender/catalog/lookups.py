@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from isrender.catalog.service import Catalog
 from isrender.catalog.versioning import read_version
+from isrender.config import file_time
 
 __all__ = ["CatalogLookups"]
 
@@ -95,4 +96,4 @@ class CatalogLookups:
             version = read_version(connection)
         settings = self.catalog.settings
         files = [*settings.macro_files, *([settings.font_map] if settings.font_map else [])]
-        return (version, *(p.stat().st_mtime_ns if p.exists() else 0 for p in files))
+        return (version, *(file_time(path) for path in files))
