@@ -152,15 +152,6 @@ class _Environment(EnvSettingsSource):
         return parse_env_vars(self._environ, False, True, None)
 
 
-def file_time(path: Path) -> int:
-    """A file's modification time (ns), 0 when it is absent: how caches of what is read from
-    the files settings name (macro files, the font map) see that one changed."""
-    try:
-        return path.stat().st_mtime_ns
-    except OSError:
-        return 0
-
-
 def config_path(path: str | Path | None, environ: Mapping[str, str]) -> Path:
     """The file ``load`` reads: ``path``, else ISRENDER_CONFIG, else ./isrender.toml."""
     return Path(path or environ.get("ISRENDER_CONFIG") or "isrender.toml")

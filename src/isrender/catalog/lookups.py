@@ -21,7 +21,6 @@ from typing import TypeVar
 
 from isrender.catalog.service import Catalog
 from isrender.catalog.versioning import read_version
-from isrender.config import file_time
 
 __all__ = ["CatalogLookups"]
 
@@ -96,4 +95,4 @@ class CatalogLookups:
             version = read_version(connection)
         settings = self.catalog.settings
         files = [*settings.macro_files, *([settings.font_map] if settings.font_map else [])]
-        return (version, *(file_time(path) for path in files))
+        return (version, *(p.stat().st_mtime_ns if p.exists() else 0 for p in files))

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from isrender.catalog.core import CatalogCore
 from isrender.catalog.models import ImageFormat
-from isrender.config import file_time
 from isrender.errors import IpsFault, ModifierError
 from isrender.language import parse
 from isrender.macros import MacroRegistry
@@ -68,7 +67,7 @@ class Presets(CatalogCore):
 
     def _server_macros(self) -> MacroRegistry:
         """The server-wide macro files, loaded once and again only when one changes."""
-        stamp = tuple(file_time(path) for path in self.settings.macro_files)
+        stamp = tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in self.settings.macro_files)
         if self._base_macros is None or self._base_stamp != stamp:
             self._base_macros = MacroRegistry.from_files(*self.settings.macro_files)
             self._base_stamp = stamp

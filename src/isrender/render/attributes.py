@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from isrender.commands.colors import Color, ColorSpace
 from isrender.commands.values import Quality
-from isrender.config import file_time
 from isrender.errors import InvalidAttributeError, IpsFault, closest
 
 if TYPE_CHECKING:
@@ -82,7 +81,7 @@ class CatalogAttributes:
         profiles = sorted(self.icc_profiles.items())
         # the map's path and its file's time: an edited map changes the ETags (and the result
         # cache keys); catalog/lookups.py drops what was cached with the old one
-        fonts = (str(self.font_map), file_time(self.font_map)) if self.font_map else ()
+        fonts = (str(self.font_map), _mtime_ns(self.font_map)) if self.font_map else ()
         text = repr((self.default_pix, self.max_pix, self.bkg_color, self.jpeg_quality,
                      self.res_mode, self.resolution, self.max_source_pixels,
                      self.max_render_pixels, self.max_nesting_depth, profiles, *fonts))  # fmt: skip
@@ -292,3 +291,10 @@ def resolve(values: Mapping[str, str], settings: Settings) -> ServingAttributes:
         request_obfuscation=cast(bool, read["RequestObfuscation"]),
         default_image=cast(str, read["DefaultImage"]),
     )
+
+
+def _mtime_ns(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
