@@ -2,8 +2,8 @@
 
 Both are real server processes serving the same app with the same tuning
 (benchmarks/uvicorn_app.py); only the process model differs: uvicorn's supervisor hands one
-inherited listening socket to spawned children, ``isrender serve`` runs children that each
-bind the port with SO_REUSEPORT. A third server is uvicorn with the app alone (no serving
+inherited listening socket to spawned children, ``isrender serve``'s supervisor accepts and
+hands each connection to a child by file descriptor (cli/balancer.py). A third server is uvicorn with the app alone (no serving
 tuning: libvips' default thread pool and cache, 5 ms GIL switches). One keep-alive client
 (benchmarks/loadgen.py, its own process) asks for a 300 px JPEG of the 800x533 corpus photo,
 and for ``/healthz`` (no render: the server's own cost). Interleaved: each round measures

@@ -1,31 +1,34 @@
 """``isrender serve``: the HTTP service on uvicorn, in one process or ``--workers N``.
 
-With N > 1 this process supervises N ``isrender serve`` children, each binding the same port
-with SO_REUSEPORT: the kernel spreads new connections over them, and every answer goes
-straight from the child that accepted it, with no proxy hop and no shared accept lock. (Plain
-``uvicorn --workers`` on the same app was measured adding no latency at one client either,
-benchmarks/test_server_workers.py; this supervisor exists for the job worker, the serving
-tuning in every child and restarts.) The children share state through the database and
-``data_dir`` (secret key, originals); only the first runs the in-process job worker. A child
-that dies is restarted.
+With N > 1 this process is a supervisor (``cli/balancer.py``): it owns the port, accepts, and
+hands each connection to the N ``isrender serve`` children by file descriptor, to the one
+holding the fewest; every answer goes straight from that child to the client, with no proxy
+hop. The children share state through the database and ``data_dir`` (secret key,
+originals); only the first runs the in-process job worker. A child that dies is restarted,
+and the children stop when the supervisor does. (Plain ``uvicorn --workers`` on the same app
+was measured adding no latency at one client, benchmarks/test_server_workers.py; this
+supervisor exists for the balance, the job worker, the serving tuning in every child and
+restarts.)
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import os
 import signal
 import socket
-import subprocess
 import sys
-import time
+from typing import TYPE_CHECKING, Any
 
 import click
 
+if TYPE_CHECKING:
+    import uvicorn
+
 __all__ = ["register"]
 
-RESTART_LIMIT = 5  # child deaths within RESTART_WINDOW before the supervisor gives up
-RESTART_WINDOW = 60.0
 SWITCH_INTERVAL = float(os.environ.get("ISRENDER_SWITCH_INTERVAL", "0.0005"))  # seconds
 
 
@@ -41,10 +44,10 @@ SWITCH_INTERVAL = float(os.environ.get("ISRENDER_SWITCH_INTERVAL", "0.0005"))  #
               help="Text lines, or one JSON object per line (both carry request ids).")  # fmt: skip
 @click.option("--no-worker", is_flag=True,
               help="No job worker in this process (run `isrender jobs worker`).")  # fmt: skip
-@click.option("--reuse-port", is_flag=True, hidden=True)  # set by the supervisor on children
+@click.option("--handoff-fd", type=int, hidden=True)  # set by the supervisor on its children
 def serve_cmd(
     host: str, port: int, workers: int, log_level: str, log_format: str, no_worker: bool,
-    reuse_port: bool,
+    handoff_fd: int | None,
 ) -> None:  # fmt: skip
     """Serve /is/image/{company}/{asset}?{modifiers} from the catalog in the data directory.
 
@@ -57,20 +60,16 @@ def serve_cmd(
 
     reports_errors(catalog_settings)()  # no catalog: name the folder looked in, exit 2
     count = workers or os.cpu_count() or 1
-    if count == 1 or reuse_port:
-        _serve_one(host, port, log_level, log_format, not no_worker, reuse_port)
+    if count == 1 or handoff_fd is not None:
+        _serve_one(host, port, log_level, log_format, not no_worker, handoff_fd)
         return
-    _refuse_taken_port(host, port)
-    base = [sys.executable, "-c", "from isrender.cli import main; main()", "serve",
-            "--host", host, "--port", str(port), "--log-level", log_level,
-            "--log-format", log_format, "--reuse-port"]  # fmt: skip
-    commands = [base + ([] if i == 0 and not no_worker else ["--no-worker"]) for i in range(count)]
-    raise SystemExit(_supervise(commands))
+    raise SystemExit(_supervise(host, port, count, log_level, log_format, no_worker))
 
 
 def _serve_one(
-    host: str, port: int, log_level: str, log_format: str, job_worker: bool, reuse_port: bool
-) -> None:
+    host: str, port: int, log_level: str, log_format: str, job_worker: bool,
+    handoff_fd: int | None,
+) -> None:  # fmt: skip
     import uvicorn
 
     from isrender.logs import configure
@@ -92,34 +91,93 @@ def _serve_one(
     # log_config=None keeps the handler configured above; the app writes the access lines
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, log_config=None,
                             access_log=False)  # fmt: skip
-    server = uvicorn.Server(config)
-    if not reuse_port:
-        server.run()
-        return
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    server.run(sockets=[sock])
+    if handoff_fd is None:
+        uvicorn.Server(config).run()
+    else:
+        _handed_server(config, socket.socket(fileno=handoff_fd)).run()
 
 
-def _refuse_taken_port(host: str, port: int) -> None:
-    """SO_REUSEPORT would let the children share a port with another server run by the same
-    user; check it is free first (a plain bind fails when anything listens there)."""
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no owner
+def _handed_server(config: uvicorn.Config, channel: socket.socket) -> uvicorn.Server:
+    """A uvicorn server with no socket of its own: it serves the connections the supervisor
+    sends over ``channel`` (``cli/balancer.py``) and reports each one it closes."""
+    import uvicorn
+
+    from isrender.cli.balancer import CLOSED, READY
+
+    channel.setblocking(False)
+    adopting: set[asyncio.Task[None]] = set()  # held until done (the loop keeps weak refs)
+
+    def report(message: bytes) -> None:
+        with contextlib.suppress(OSError):  # the supervisor is gone: its close stops us
+            channel.send(message, socket.MSG_DONTWAIT)
+
+    class HandedServer(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=[])
+            if not self.started:
+                return
+            base: Any = self.config.http_protocol_class
+
+            class Reporting(base):  # type: ignore[misc]
+                def connection_lost(self, exc: Exception | None) -> None:
+                    try:
+                        super().connection_lost(exc)
+                    finally:
+                        report(CLOSED)
+
+            def protocol() -> asyncio.Protocol:
+                made: asyncio.Protocol = Reporting(config=self.config,
+                    server_state=self.server_state, app_state=self.lifespan.state)  # fmt: skip
+                return made
+
+            asyncio.get_running_loop().add_reader(channel.fileno(), self._adopt, protocol)
+            report(READY)
+
+        def _adopt(self, protocol: Any) -> None:
+            loop = asyncio.get_running_loop()
+            while True:
+                try:
+                    message, fds, _flags, _address = socket.recv_fds(channel, 1, 1)
+                except BlockingIOError:
+                    return
+                except OSError:
+                    message, fds = b"", []
+                if not message:  # the supervisor exited: finish what is open, then stop
+                    loop.remove_reader(channel.fileno())
+                    self.should_exit = True
+                    return
+                for fd in fds:
+                    task = loop.create_task(_take(loop, protocol, socket.socket(fileno=fd)))
+                    adopting.add(task)
+                    task.add_done_callback(adopting.discard)
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            asyncio.get_running_loop().remove_reader(channel.fileno())  # no more adoptions
+            await super().shutdown(sockets)
+
+    async def _take(loop: asyncio.AbstractEventLoop, protocol: Any, sock: socket.socket) -> None:
         try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+            await loop.connect_accepted_socket(protocol, sock)
+        except OSError:  # the client left before it was adopted
+            sock.close()
+            report(CLOSED)
+
+    return HandedServer(config)
 
 
-def _supervise(commands: list[list[str]]) -> int:
-    """Run every command; restart one that dies; stop all on SIGTERM or SIGINT."""
-    children = [subprocess.Popen(command) for command in commands]
+def _supervise(
+    host: str, port: int, count: int, log_level: str, log_format: str, no_worker: bool
+) -> int:
+    """Listen, start ``count`` children that serve what this process accepts; stop on
+    SIGTERM or SIGINT."""
+    from isrender.cli.balancer import listen, supervise
+
+    listener = listen(host, port)
+    base = [sys.executable, "-c", "from isrender.cli import main; main()", "serve",
+            "--host", host, "--port", str(port), "--log-level", log_level,
+            "--log-format", log_format]  # fmt: skip
+    commands = [base + ([] if i == 0 and not no_worker else ["--no-worker"]) for i in range(count)]
     stopping = False
-    deaths: list[float] = []
 
     def stop(_signum: int, _frame: object) -> None:
         nonlocal stopping
@@ -127,29 +185,9 @@ def _supervise(commands: list[list[str]]) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    try:
-        while not stopping:
-            time.sleep(0.2)
-            for i, child in enumerate(children):
-                if child.poll() is None or stopping:
-                    continue
-                deaths = [t for t in deaths if time.monotonic() - t < RESTART_WINDOW]
-                deaths.append(time.monotonic())
-                if len(deaths) > RESTART_LIMIT:
-                    click.echo(f"error: server workers keep exiting (last: {child.returncode})",
-                               err=True)  # fmt: skip
-                    return 1
-                children[i] = subprocess.Popen(commands[i])
-        return 0
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(15)
-            except subprocess.TimeoutExpired:
-                child.kill()
+    if log_level in ("info", "debug"):
+        click.echo(f"isrender serve: http://{host}:{port}, {count} workers", err=True)
+    return supervise(listener, commands, lambda: stopping)
 
 
 def register(main: click.Group) -> None:
