@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -87,6 +88,7 @@ def serving(data_dir: Path, workers: int = 2) -> Iterator[Served]:
     try:
         wait_until_serving(f"{served.url}/healthz", process)
         _wait(lambda: len(served.workers()) == workers, "the workers did not start")
+        _settle(served)  # wait_until_serving's request is counted out
         yield served
     finally:
         if process.poll() is None:
@@ -135,13 +137,18 @@ def test_a_new_connection_goes_to_the_worker_holding_fewest(data_dir: Path) -> N
 
 
 def _held_by(pid: int, client_port: int) -> bool:
-    inodes = _socket_inodes(pid)
+    return client_port in _client_ports(pid)
+
+
+def _client_ports(pid: int) -> set[int]:
+    """The client ports of the connections ``pid`` holds."""
+    inodes, ports = _socket_inodes(pid), set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
-            if int(fields[2].rsplit(":", 1)[1], 16) == client_port and fields[9] in inodes:
-                return True
-    return False
+            if fields[9] in inodes:
+                ports.add(int(fields[2].rsplit(":", 1)[1], 16))
+    return ports
 
 
 def test_a_killed_worker_is_replaced_and_every_request_is_answered(data_dir: Path) -> None:
@@ -190,9 +197,14 @@ def _split_of_four(served: Served) -> list[int]:
         for _ in range(4):
             _keep_alive(served, stack)
         split = sorted(served.connections().values())
-    _wait(lambda: sum(served.connections().values()) == 0, "connections stayed open")
-    time.sleep(0.2)  # the workers' reports reach the supervisor
+    _settle(served)
     return split
+
+
+def _settle(served: Served) -> None:
+    """Wait until the workers hold no connection and have told the supervisor so."""
+    _wait(lambda: sum(served.connections().values()) == 0, "connections stayed open")
+    time.sleep(0.3)
 
 
 def test_workers_stop_when_the_supervisor_is_killed(data_dir: Path) -> None:
@@ -228,3 +240,140 @@ def test_a_taken_port_is_named(data_dir: Path) -> None:
         )  # fmt: skip
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
+
+
+# ---- what the supervisor does when a worker or itself cannot keep up (real processes) ------
+
+
+def _raw_requests(port: int, count: int) -> list[socket.socket]:
+    """``count`` connections, each with a whole request sent (the kernel holds it until a
+    worker reads it)."""
+    sockets = []
+    for _ in range(count):
+        client = socket.create_connection(("127.0.0.1", port), timeout=30)
+        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        sockets.append(client)
+    return sockets
+
+
+def _answer(client: socket.socket) -> bytes:
+    with client:
+        try:
+            return client.recv(64)
+        except OSError as exc:
+            return repr(exc).encode()
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _lowest_free_fd(pid: int) -> int:
+    """The soft limit at which ``pid`` can open no more descriptors."""
+    used = {int(fd.name) for fd in Path(f"/proc/{pid}/fd").iterdir()}
+    return min(set(range(len(used) + 1)) - used)
+
+
+def test_connections_no_worker_can_take_wait_and_are_all_answered(data_dir: Path) -> None:
+    # Each worker's queue holds ~280 connections; with both stopped, 700 overflow them. The
+    # supervisor keeps the overflow in the listen backlog instead of closing it.
+    with serving(data_dir) as served:
+        workers = served.workers()
+        for pid in workers:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            clients = _raw_requests(served.port, 700)
+            time.sleep(1)
+        finally:
+            for pid in workers:
+                os.kill(pid, signal.SIGCONT)
+        answers = [_answer(client) for client in clients]
+    assert all(a.startswith(b"HTTP/1.1 200") for a in answers), {a[:40] for a in answers}
+
+
+def test_closes_reported_while_the_supervisor_stalls_are_counted(data_dir: Path) -> None:
+    # 600 closes from one worker while the supervisor is stopped overflow what its channel
+    # holds (~280 reports); the worker's state reports catch up, so the counts come out right.
+    with serving(data_dir) as served, ExitStack() as stack:
+        connections = [_keep_alive(served, stack) for _ in range(1200)]
+        first, second = served.workers()
+        assert served.connections() == {first: 600, second: 600}
+        sockets = len(_socket_inodes(first))
+        os.kill(served.process.pid, signal.SIGSTOP)
+        try:
+            ports = _client_ports(first)
+            held = [c for c in connections if c.sock.getsockname()[1] in ports]
+            assert len(held) == 600
+            for connection in held:
+                connection.close()
+            _wait(lambda: len(_socket_inodes(first)) <= sockets - 600, "the worker kept them")
+        finally:
+            os.kill(served.process.pid, signal.SIGCONT)
+        for connection in connections:
+            connection.close()
+        _settle(served)
+        assert _split_of_four(served) == [2, 2]
+
+
+def test_a_supervisor_out_of_descriptors_waits_without_spinning(data_dir: Path) -> None:
+    with serving(data_dir) as served:
+        supervisor = served.process.pid
+        limits = resource.prlimit(supervisor, resource.RLIMIT_NOFILE)
+        resource.prlimit(
+            supervisor, resource.RLIMIT_NOFILE, (_lowest_free_fd(supervisor), limits[1])
+        )
+        try:
+            clients = _raw_requests(served.port, 3)
+            before = _cpu_seconds(supervisor)
+            time.sleep(2)
+            spent = _cpu_seconds(supervisor) - before
+        finally:
+            resource.prlimit(supervisor, resource.RLIMIT_NOFILE, limits)
+        answers = [_answer(client) for client in clients]
+    assert spent < 0.5, f"the supervisor spun: {spent:.2f} s of CPU in 2 s"
+    assert all(a.startswith(b"HTTP/1.1 200") for a in answers), answers
+
+
+def test_a_worker_out_of_descriptors_loses_connections_not_its_count(data_dir: Path) -> None:
+    with serving(data_dir) as served, ExitStack() as stack:
+        first, second = served.workers()
+        limits = resource.prlimit(first, resource.RLIMIT_NOFILE)
+        resource.prlimit(first, resource.RLIMIT_NOFILE, (_lowest_free_fd(first), limits[1]))
+        try:
+            answers = [_answer(client) for client in _raw_requests(served.port, 4)]
+        finally:
+            resource.prlimit(first, resource.RLIMIT_NOFILE, limits)
+        # those handed to the full worker are closed unanswered; the others are served
+        assert {a.startswith(b"HTTP/1.1 200") for a in answers} == {False, True}
+        _settle(served)
+        for _ in range(4):  # and the lost ones are not counted against the first worker
+            _keep_alive(served, stack)
+        assert served.connections() == {first: 2, second: 2}
+
+
+FORM_NEVER_FINISHED = (
+    b"POST /ui/login HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n"
+    b"Content-Type: application/x-www-form-urlencoded\r\n\r\nuser=a"
+)
+
+
+def test_a_stopping_worker_is_handed_nothing_more(data_dir: Path) -> None:
+    with serving(data_dir) as served:
+        first, _second = served.workers()
+        slow = []
+        for _ in range(2):  # a form whose body never comes: one on each worker
+            client = socket.create_connection(("127.0.0.1", served.port), timeout=30)
+            client.sendall(FORM_NEVER_FINISHED)
+            slow.append(client)
+        _wait(lambda: served.connections()[first] == 1, "the slow form did not arrive")
+        os.kill(first, signal.SIGTERM)  # it stops, waiting for its form to finish
+        time.sleep(1)
+        try:
+            assert Path(f"/proc/{first}").exists()
+            replies = [httpx.get(f"{served.url}/healthz", timeout=5).status_code
+                       for _ in range(6)]  # fmt: skip
+        finally:
+            for client in slow:
+                client.close()
+    assert replies == [200] * 6

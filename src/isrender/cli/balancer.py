@@ -8,11 +8,13 @@ higher p99); and a worker killed with connections in its own accept queue resets
 
 How (as Node's cluster does on Linux): the supervisor accepts and sends the connection's file
 descriptor (SCM_RIGHTS) over a Unix SOCK_SEQPACKET pair, one message a connection; the worker
-adopts it into its event loop, sends b"r" once it is serving and b"d" each time a connection
-closes. The answer goes from the worker straight to the client: the supervisor touches a
-connection once, at accept. A worker that dies is restarted; until one is ready, connections
-wait in the listen backlog (none is refused, none is handed to a dead worker). If the
-supervisor dies, each worker sees its channel close and shuts down.
+adopts it into its event loop and reports its state: ready, stopping, and how many
+connections it has closed (``cli/handoff.py``). The answer goes from the worker straight to
+the client: the supervisor touches a connection once, at accept. A worker that dies is
+restarted; a worker that stops is handed nothing more. While no worker can take a
+connection (none ready, every queue full, or this process out of descriptors) connections
+wait in the listen backlog: none is accepted only to be dropped. If the supervisor dies,
+each worker sees its channel close and shuts down.
 """
 
 from __future__ import annotations
@@ -28,14 +30,16 @@ from dataclasses import dataclass, field
 
 import click
 
-__all__ = ["CLOSED", "HANDED", "READY", "Worker", "listen", "supervise"]
+from isrender.cli.handoff import HANDED, READY, STATE, STOPPING
 
-READY, CLOSED = b"r", b"d"  # from a worker: it is serving; a connection it held closed
-HANDED = b"c"  # from the supervisor, with the connection's descriptor
+__all__ = ["Worker", "listen", "supervise"]
 RESTART_LIMIT = 5  # worker deaths within RESTART_WINDOW before the supervisor gives up
 RESTART_WINDOW = 60.0
+STOP_WAIT = 15.0  # seconds the workers get to finish after SIGTERM, then SIGKILL
 STARTUP_WAIT = 60.0  # seconds the first connections wait for every worker to be ready
 ACCEPTS_A_TURN = 64  # then read the workers' reports before accepting more
+ACCEPT_PAUSE = 0.1  # seconds without accepting after accept() fails (out of descriptors)
+RETRY_WAIT = 0.01  # seconds between tries to hand a connection no worker could take
 BACKLOG = 2048
 
 
@@ -65,7 +69,8 @@ class Worker:
     command: list[str]
     process: subprocess.Popen[bytes] = field(init=False)
     channel: socket.socket = field(init=False)
-    open: int = 0  # connections handed and not yet reported closed
+    handed: int = 0
+    closed: int = 0  # as last reported by the worker
     ready: bool = False
 
     def __post_init__(self) -> None:
@@ -73,33 +78,39 @@ class Worker:
         with theirs:
             command = [*self.command, "--handoff-fd", str(theirs.fileno())]
             self.process = subprocess.Popen(command, pass_fds=[theirs.fileno()])
-        ours.setblocking(False)
+        ours.setblocking(False)  # (send_fds ignores its flags: this is what keeps it from waiting)
         self.channel = ours
+
+    @property
+    def open(self) -> int:
+        return self.handed - self.closed
 
     def hand(self, connection: socket.socket) -> bool:
         """Send ``connection`` to this worker; False when it cannot take it now."""
         try:
-            socket.send_fds(self.channel, [HANDED], [connection.fileno()], socket.MSG_DONTWAIT)
+            socket.send_fds(self.channel, [HANDED], [connection.fileno()])
         except OSError:  # its queue is full, or it died since the last look
             return False
-        self.open += 1
+        self.handed += 1
         return True
 
     def read_reports(self) -> bool:
-        """Count what the worker reported; False once its channel is closed (it exited)."""
+        """Take in the worker's latest state; False once its channel is closed (it exited)."""
         while True:
             try:
-                message = self.channel.recv(1)
+                message = self.channel.recv(STATE.size)
             except BlockingIOError:
                 return True
             except OSError:
                 message = b""
             if not message:
                 return False
-            if message == READY:
-                self.ready = True
-            elif message == CLOSED:
-                self.open = max(0, self.open - 1)
+            if len(message) == STATE.size:
+                phase, self.closed = STATE.unpack(message)
+                self.ready = phase == READY
+                if phase == STOPPING:  # hand it nothing more; its end-of-file lets it finish
+                    with contextlib.suppress(OSError):
+                        self.channel.shutdown(socket.SHUT_WR)
 
     def stop(self) -> None:
         self.channel.close()
@@ -118,6 +129,8 @@ class Balancer:
         self.started = False  # every worker has been ready once
         self.starting_since = time.monotonic()
         self.turn = 0  # ties go round the workers, so equal loads alternate
+        self.held: socket.socket | None = None  # accepted, and no worker could take it yet
+        self.paused_until = 0.0  # accept() failed: no accepting before this time
         for worker in workers:
             self.selector.register(worker.channel, selectors.EVENT_READ, worker)
 
@@ -132,27 +145,36 @@ class Balancer:
 
     def step(self, timeout: float) -> None:
         """Wait up to ``timeout`` for connections or reports and deal with them."""
-        self._accept_while_any_ready()
-        for key, _events in self.selector.select(timeout):
+        if self.held is not None and self._hand(self.held):
+            self.held.close()
+            self.held = None
+        self._accept_when_possible()
+        waiting = self.held is not None or time.monotonic() < self.paused_until
+        for key, _events in self.selector.select(RETRY_WAIT if waiting else timeout):
             if key.data is None:
                 self._accept()
             elif not key.data.read_reports():
                 self.selector.unregister(key.data.channel)
                 key.data.ready = False
 
-    def _accept_while_any_ready(self) -> None:
-        # With no worker ready, connections stay in the backlog rather than be refused. At
-        # start they wait for every worker (up to STARTUP_WAIT): keep-alive connections stay
-        # where they land, so the first worker up would keep them all.
+    def _accept_when_possible(self) -> None:
+        # Connections no worker can take stay in the backlog rather than be accepted and
+        # dropped. At start they wait for every worker (up to STARTUP_WAIT): keep-alive
+        # connections stay where they land, so the first worker up would keep them all.
         if not self.started:
             waited = time.monotonic() - self.starting_since
             self.started = all(w.ready for w in self.workers) or waited > STARTUP_WAIT
-        ready = self.started and any(worker.ready for worker in self.workers)
-        if ready and not self.accepting:
+        able = (
+            self.started
+            and any(worker.ready for worker in self.workers)
+            and self.held is None
+            and time.monotonic() >= self.paused_until
+        )
+        if able and not self.accepting:
             self.selector.register(self.listener, selectors.EVENT_READ, None)
-        elif not ready and self.accepting:
+        elif not able and self.accepting:
             self.selector.unregister(self.listener)
-        self.accepting = ready
+        self.accepting = able
 
     def _accept(self) -> None:
         for _ in range(ACCEPTS_A_TURN):
@@ -160,12 +182,15 @@ class Balancer:
                 connection, _address = self.listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
-            except OSError:  # out of descriptors, say: the connection waits in the backlog
+            except OSError:  # out of descriptors: wait rather than spin on a ready listener
+                self.paused_until = time.monotonic() + ACCEPT_PAUSE
                 return
-            with connection:  # the worker holds its own copy once handed
-                self._hand(connection)
+            if not self._hand(connection):  # every queue is full: keep it, accept no more
+                self.held = connection
+                return
+            connection.close()  # the worker holds its own copy
 
-    def _hand(self, connection: socket.socket) -> None:
+    def _hand(self, connection: socket.socket) -> bool:
         self.turn += 1
         count = len(self.workers)
         ranked = sorted(
@@ -173,10 +198,7 @@ class Balancer:
             for i, worker in enumerate(self.workers)
             if worker.ready
         )
-        for _open, _turn, worker in ranked:
-            if worker.hand(connection):
-                return
-        # Every ready worker's queue is full: closing is the only answer left to give.
+        return any(worker.hand(connection) for _open, _turn, worker in ranked)
 
 
 def supervise(listener: socket.socket, commands: list[list[str]],
@@ -200,10 +222,13 @@ def supervise(listener: socket.socket, commands: list[list[str]],
         return 0
     finally:
         listener.close()  # stop taking connections before the workers go
+        if balancer.held is not None:
+            balancer.held.close()
         for worker in balancer.workers:
             worker.stop()
+        deadline = time.monotonic() + STOP_WAIT
         for worker in balancer.workers:
             try:
-                worker.process.wait(15)
+                worker.process.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 worker.process.kill()

@@ -13,19 +13,13 @@ restarts.)
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import gc
 import os
 import signal
 import socket
 import sys
-from typing import TYPE_CHECKING, Any
 
 import click
-
-if TYPE_CHECKING:
-    import uvicorn
 
 __all__ = ["register"]
 
@@ -88,81 +82,17 @@ def _serve_one(
     # garbage already), so its full passes stop walking it.
     gc.collect()
     gc.freeze()
-    # log_config=None keeps the handler configured above; the app writes the access lines
+    # log_config=None keeps the handler configured above; the app writes the access lines.
+    # ws="none": the app has no websocket route, and an upgraded connection would leave the
+    # protocol that reports its close to the supervisor (cli/handoff.py).
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, log_config=None,
-                            access_log=False)  # fmt: skip
+                            access_log=False, ws="none")  # fmt: skip
     if handoff_fd is None:
         uvicorn.Server(config).run()
     else:
-        _handed_server(config, socket.socket(fileno=handoff_fd)).run()
+        from isrender.cli.handoff import handed_server
 
-
-def _handed_server(config: uvicorn.Config, channel: socket.socket) -> uvicorn.Server:
-    """A uvicorn server with no socket of its own: it serves the connections the supervisor
-    sends over ``channel`` (``cli/balancer.py``) and reports each one it closes."""
-    import uvicorn
-
-    from isrender.cli.balancer import CLOSED, READY
-
-    channel.setblocking(False)
-    adopting: set[asyncio.Task[None]] = set()  # held until done (the loop keeps weak refs)
-
-    def report(message: bytes) -> None:
-        with contextlib.suppress(OSError):  # the supervisor is gone: its close stops us
-            channel.send(message, socket.MSG_DONTWAIT)
-
-    class HandedServer(uvicorn.Server):
-        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-            await super().startup(sockets=[])
-            if not self.started:
-                return
-            base: Any = self.config.http_protocol_class
-
-            class Reporting(base):  # type: ignore[misc]
-                def connection_lost(self, exc: Exception | None) -> None:
-                    try:
-                        super().connection_lost(exc)
-                    finally:
-                        report(CLOSED)
-
-            def protocol() -> asyncio.Protocol:
-                made: asyncio.Protocol = Reporting(config=self.config,
-                    server_state=self.server_state, app_state=self.lifespan.state)  # fmt: skip
-                return made
-
-            asyncio.get_running_loop().add_reader(channel.fileno(), self._adopt, protocol)
-            report(READY)
-
-        def _adopt(self, protocol: Any) -> None:
-            loop = asyncio.get_running_loop()
-            while True:
-                try:
-                    message, fds, _flags, _address = socket.recv_fds(channel, 1, 1)
-                except BlockingIOError:
-                    return
-                except OSError:
-                    message, fds = b"", []
-                if not message:  # the supervisor exited: finish what is open, then stop
-                    loop.remove_reader(channel.fileno())
-                    self.should_exit = True
-                    return
-                for fd in fds:
-                    task = loop.create_task(_take(loop, protocol, socket.socket(fileno=fd)))
-                    adopting.add(task)
-                    task.add_done_callback(adopting.discard)
-
-        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-            asyncio.get_running_loop().remove_reader(channel.fileno())  # no more adoptions
-            await super().shutdown(sockets)
-
-    async def _take(loop: asyncio.AbstractEventLoop, protocol: Any, sock: socket.socket) -> None:
-        try:
-            await loop.connect_accepted_socket(protocol, sock)
-        except OSError:  # the client left before it was adopted
-            sock.close()
-            report(CLOSED)
-
-    return HandedServer(config)
+        handed_server(config, socket.socket(fileno=handoff_fd)).run()
 
 
 def _supervise(
