@@ -3,13 +3,14 @@
 Both are real server processes serving the same app with the same tuning
 (benchmarks/uvicorn_app.py); only the process model differs: uvicorn's supervisor hands one
 inherited listening socket to spawned children, ``isrender serve``'s supervisor accepts and
-hands each connection to a child by file descriptor (cli/balancer.py). A third server is uvicorn with the app alone (no serving
-tuning: libvips' default thread pool and cache, 5 ms GIL switches). One keep-alive client
-(benchmarks/loadgen.py, its own process) asks for a 300 px JPEG of the 800x533 corpus photo,
-and for ``/healthz`` (no render: the server's own cost). Interleaved: each round measures
-every server, in a rotating order; the medians of the per-round median latencies are
-compared. Printed: milliseconds a request for each server, the differences and the ratios to
-``isrender serve``, and the range of the round medians (how noisy the machine was).
+hands each connection to a child by file descriptor (cli/balancer.py). A third server is
+uvicorn with the app alone (no serving tuning: libvips' default thread pool and cache, 5 ms
+GIL switches). One keep-alive client (benchmarks/loadgen.py, its own process) asks for a
+300 px JPEG of the 800x533 corpus photo, and for ``/healthz`` (no render: the server's own
+cost). Interleaved: each round measures every server, in a rotating order; the medians of
+the per-round median latencies are compared. Printed: milliseconds a request for each
+server, the differences and the ratios to ``isrender serve``, and the range of the round
+medians (how noisy the machine was).
 """
 
 from __future__ import annotations

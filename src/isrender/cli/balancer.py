@@ -33,6 +33,7 @@ import click
 from isrender.cli.handoff import HANDED, READY, STATE, STOPPING
 
 __all__ = ["Worker", "listen", "supervise"]
+
 RESTART_LIMIT = 5  # worker deaths within RESTART_WINDOW before the supervisor gives up
 RESTART_WINDOW = 60.0
 STOP_WAIT = 15.0  # seconds the workers get to finish after SIGTERM, then SIGKILL
