@@ -20,6 +20,7 @@ each worker sees its channel close and shuts down.
 from __future__ import annotations
 
 import contextlib
+import logging
 import selectors
 import signal
 import socket
@@ -42,6 +43,8 @@ ACCEPTS_A_TURN = 64  # then read the workers' reports before accepting more
 ACCEPT_PAUSE = 0.1  # seconds without accepting after accept() fails (out of descriptors)
 RETRY_WAIT = 0.01  # seconds between tries to hand a connection no worker could take
 BACKLOG = 2048
+
+log = logging.getLogger("isrender.serve")
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -213,6 +216,8 @@ def supervise(listener: socket.socket, commands: list[list[str]],
             for worker in list(balancer.workers):
                 if worker.process.poll() is None or stopping():
                     continue
+                log.warning("server worker %d exited (code %s): restarting it",
+                            worker.process.pid, worker.process.returncode)  # fmt: skip
                 deaths = [t for t in deaths if time.monotonic() - t < RESTART_WINDOW]
                 deaths.append(time.monotonic())
                 if len(deaths) > RESTART_LIMIT:

@@ -14,6 +14,7 @@ restarts.)
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import signal
 import socket
@@ -101,6 +102,7 @@ def _supervise(
     """Listen, start ``count`` children that serve what this process accepts; stop on
     SIGTERM or SIGINT."""
     from isrender.cli.balancer import listen, supervise
+    from isrender.logs import configure
 
     listener = listen(host, port)
     base = [sys.executable, "-c", "from isrender.cli import main; main()", "serve",
@@ -115,8 +117,10 @@ def _supervise(
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    if log_level in ("info", "debug"):
-        click.echo(f"isrender serve: http://{host}:{port}, {count} workers", err=True)
+    configure("json" if log_format == "json" else "text", log_level)
+    logging.getLogger("isrender.serve").info(
+        "serving http://%s:%d with %d workers (supervisor pid %d)", host, port, count, os.getpid()
+    )
     return supervise(listener, commands, lambda: stopping)
 
 
