@@ -377,3 +377,16 @@ def test_a_stopping_worker_is_handed_nothing_more(data_dir: Path) -> None:
             for client in slow:
                 client.close()
     assert replies == [200] * 6
+
+
+@pytest.mark.parametrize("fd", ["99", "0", "2"])
+def test_the_supervisors_channel_option_refuses_anything_else(data_dir: Path, fd: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "from isrender.cli import main; main()", "serve",
+         "--handoff-fd", fd, "--port", str(free_port())],
+        env={**os.environ, "ISRENDER_DATA_DIR": str(data_dir)},
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert f"--handoff-fd {fd} is not a connection channel" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -55,6 +55,8 @@ def serve_cmd(
 
     reports_errors(catalog_settings)()  # no catalog: name the folder looked in, exit 2
     count = workers or os.cpu_count() or 1
+    if handoff_fd is not None:
+        _check_channel(handoff_fd)
     if count == 1 or handoff_fd is not None:
         _serve_one(host, port, log_level, log_format, not no_worker, handoff_fd)
         return
@@ -94,6 +96,23 @@ def _serve_one(
         from isrender.cli.handoff import handed_server
 
         handed_server(config, socket.socket(fileno=handoff_fd)).run()
+
+
+def _check_channel(fd: int) -> None:
+    """--handoff-fd is for the supervisor's children: refuse anything but a Unix seqpacket
+    socket before the app starts, rather than fail inside the event loop."""
+    try:
+        probe = socket.socket(fileno=os.dup(fd))  # a copy: closing it leaves ``fd`` open
+    except OSError:  # no such descriptor, or not a socket
+        kind = None
+    else:
+        with probe:
+            kind = (probe.family, probe.type)
+    if kind != (socket.AF_UNIX, socket.SOCK_SEQPACKET):
+        raise click.ClickException(
+            f"--handoff-fd {fd} is not a connection channel: the option is set by "
+            "`isrender serve --workers N` on the processes it starts, not by hand"
+        )
 
 
 def _supervise(
