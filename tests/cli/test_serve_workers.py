@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,7 @@ from isrender.catalog import Catalog
 from isrender.config import Settings
 from tests.http_server import free_port, wait_until_serving
 from tests.render_fixtures import gradient
+from tests.waiting import until
 
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc")
 
@@ -87,20 +88,13 @@ def serving(data_dir: Path, workers: int = 2) -> Iterator[Served]:
     served = Served(f"http://127.0.0.1:{port}", port, process)
     try:
         wait_until_serving(f"{served.url}/healthz", process)
-        _wait(lambda: len(served.workers()) == workers, "the workers did not start")
+        until(lambda: len(served.workers()) == workers, "the workers to start")
         _settle(served)  # wait_until_serving's request is counted out
         yield served
     finally:
         if process.poll() is None:
             process.terminate()
             process.wait(20)
-
-
-def _wait(condition: Callable[[], bool], why: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, why
-        time.sleep(0.05)
 
 
 def _keep_alive(served: Served, stack: ExitStack) -> http.client.HTTPConnection:
@@ -129,7 +123,7 @@ def test_a_new_connection_goes_to_the_worker_holding_fewest(data_dir: Path) -> N
             port = connection.sock.getsockname()[1]
             if _held_by(first, port):
                 connection.close()
-        _wait(lambda: served.connections()[first] == 0, "the first worker kept its connections")
+        until(lambda: served.connections()[first] == 0, "the first worker to close its two")
         time.sleep(0.3)  # its reports reach the supervisor
         for _ in range(2):  # round robin would give one of these to the second worker
             _keep_alive(served, stack)
@@ -173,15 +167,15 @@ def test_a_killed_worker_is_replaced_and_every_request_is_answered(data_dir: Pat
         time.sleep(1.5)
         victim = served.workers()[0]
         os.kill(victim, signal.SIGKILL)
-        _wait(lambda: victim not in served.workers() and len(served.workers()) == 2,
-              "the killed worker was not replaced")  # fmt: skip
+        until(lambda: victim not in served.workers() and len(served.workers()) == 2,
+              "the killed worker to be replaced")  # fmt: skip
         time.sleep(3)  # the crowd runs on against the new worker
         stop.set()
         for thread in crowd:
             thread.join(20)
         replaced = served.workers()
         # the new worker takes its share once it is ready (its start may outlast the crowd)
-        _wait(lambda: _split_of_four(served) == [2, 2], "the new worker got no connections", 40)
+        until(lambda: _split_of_four(served) == [2, 2], "the new worker to take its share")
         assert served.process.poll() is None
     failed = [(n, outcome) for n, outcome in results if outcome != "200"]
     assert len(failed) <= len(crowd), failed  # at most the one each client had in the victim
@@ -203,7 +197,7 @@ def _split_of_four(served: Served) -> list[int]:
 
 def _settle(served: Served) -> None:
     """Wait until the workers hold no connection and have told the supervisor so."""
-    _wait(lambda: sum(served.connections().values()) == 0, "connections stayed open")
+    until(lambda: sum(served.connections().values()) == 0, "every connection to close")
     time.sleep(0.3)
 
 
@@ -212,8 +206,8 @@ def test_workers_stop_when_the_supervisor_is_killed(data_dir: Path) -> None:
         workers = served.workers()
         served.process.kill()
         served.process.wait(10)
-        _wait(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers),
-              "workers outlived their supervisor")  # fmt: skip
+        until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers),
+              "the workers to exit after their supervisor")  # fmt: skip
     with socket.socket() as probe:  # and the port is free again
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("127.0.0.1", served.port))
@@ -307,7 +301,7 @@ def test_closes_reported_while_the_supervisor_stalls_are_counted(data_dir: Path)
             assert len(held) == 600
             for connection in held:
                 connection.close()
-            _wait(lambda: len(_socket_inodes(first)) <= sockets - 600, "the worker kept them")
+            until(lambda: len(_socket_inodes(first)) <= sockets - 600, "the worker to close 600")
         finally:
             os.kill(served.process.pid, signal.SIGCONT)
         for connection in connections:
@@ -366,7 +360,7 @@ def test_a_stopping_worker_is_handed_nothing_more(data_dir: Path) -> None:
             client = socket.create_connection(("127.0.0.1", served.port), timeout=30)
             client.sendall(FORM_NEVER_FINISHED)
             slow.append(client)
-        _wait(lambda: served.connections()[first] == 1, "the slow form did not arrive")
+        until(lambda: served.connections()[first] == 1, "the slow form to arrive")
         os.kill(first, signal.SIGTERM)  # it stops, waiting for its form to finish
         time.sleep(1)
         try:

@@ -32,6 +32,7 @@ from isrender.jobs.mail import LogTransport  # noqa: E402
 from isrender.jobs.models import JobChunk  # noqa: E402
 from tests.render_fixtures import gradient  # noqa: E402
 from tests.services import fresh_database, service_absent  # noqa: E402
+from tests.waiting import until  # noqa: E402
 
 ISRENDER = str(Path(sys.executable).with_name("isrender"))
 ASSETS = 16
@@ -103,15 +104,6 @@ def submit(catalog: Catalog, broker: str = "", **when: object) -> Job:
     handles = [f"a|{n}" for n in range(1, ASSETS + 1)]
     return service.submit(editor, "c|1", "bulk", {"assetHandleArray": handles, **EXPORT},
                           **when)  # type: ignore[arg-type]  # fmt: skip
-
-
-def until(check: object, timeout: float = 120.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def job(catalog: Catalog, job_id: int) -> Job:

@@ -108,6 +108,7 @@ class Worker:
             except OSError:
                 message = b""
             if not message:
+                self.ready = False
                 return False
             if len(message) == STATE.size:
                 phase, self.closed = STATE.unpack(message)
@@ -138,14 +139,13 @@ class Balancer:
         for worker in workers:
             self.selector.register(worker.channel, selectors.EVENT_READ, worker)
 
-    def replace(self, old: Worker) -> Worker:
+    def replace(self, old: Worker) -> None:
         with contextlib.suppress(KeyError):  # unless its channel's close was read already
             self.selector.unregister(old.channel)
         old.stop()
         new = Worker(old.command)
         self.workers[self.workers.index(old)] = new
         self.selector.register(new.channel, selectors.EVENT_READ, new)
-        return new
 
     def step(self, timeout: float) -> None:
         """Wait up to ``timeout`` for connections or reports and deal with them."""
@@ -159,7 +159,6 @@ class Balancer:
                 self._accept()
             elif not key.data.read_reports():
                 self.selector.unregister(key.data.channel)
-                key.data.ready = False
 
     def _accept_when_possible(self) -> None:
         # Connections no worker can take stay in the backlog rather than be accepted and
