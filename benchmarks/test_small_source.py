@@ -9,7 +9,8 @@ defaults); libvips as the raw app (``thumbnail_buffer``), from the file (``thumb
 opens it sequentially), with and without a second Huffman pass (``optimize_coding``), with
 JPEG shrink-on-load as far as the target allows (as Pillow's draft; ``thumbnail`` keeps a 2x
 reduce after it, so it decodes the whole 800 px source), and through isrender's whole library
-render (ImageService: parse, bind, ETag, plan, cached header, render). Process
+render (ImageService: parse, bind, ETag, plan, cached header, render), also with libvips
+decoding what libjpeg-turbo decodes in one call (render/vips/jpeg_turbo.py). Process
 CPU a call (libvips computes in its own worker thread), serving tuning on (libvips cache off,
 one thread), in interleaved rounds; the medians of the round medians are printed, each as
 a ratio to Pillow's.
@@ -29,6 +30,7 @@ import pytest
 import pyvips
 from PIL import Image
 
+from isrender.render.vips import jpeg_turbo
 from isrender.render.vips.renderer import tune_for_serving
 from isrender.service import render
 
@@ -66,6 +68,17 @@ def _draft_like(path: Path) -> pyvips.Image:
     return shrunk.resize(WIDTH / shrunk.width, vscale=height / shrunk.height)
 
 
+def _libvips_decoding(path: Path) -> bytes:
+    """isrender's render with libvips decoding what libjpeg-turbo decodes in one call
+    (render/vips/jpeg_turbo.py): what that decoder saves."""
+    decode = jpeg_turbo.decode
+    jpeg_turbo.decode = lambda data, shrink, bands: None
+    try:
+        return render(path, MODIFIERS).data
+    finally:
+        jpeg_turbo.decode = decode
+
+
 VARIANTS: dict[str, Callable[[Path], bytes]] = {
     "pillow draft (thumbor)": pillow_draft,
     "pyvips thumbnail_buffer (raw app)": lambda path: _vips_jpeg(
@@ -79,11 +92,13 @@ VARIANTS: dict[str, Callable[[Path], bytes]] = {
     ),
     "pyvips shrink-on-load as far as draft": lambda path: _vips_jpeg(_draft_like(path)),
     "isrender library render": lambda path: render(path, MODIFIERS).data,
+    "isrender library render, libvips decoding": _libvips_decoding,
 }  # fmt: skip
 
 
 ON_BOTH = ("pillow draft (thumbor)", "pyvips thumbnail_buffer (raw app)",
-           "pyvips thumbnail file", "isrender library render")  # fmt: skip
+           "pyvips thumbnail file", "isrender library render",
+           "isrender library render, libvips decoding")  # fmt: skip
 
 
 def _cpu_ms(work: Callable[[Path], bytes], path: Path, calls: int) -> float:
@@ -119,6 +134,6 @@ def report() -> str:
     for (source, name), ms in MEDIANS.items():
         pillow = MEDIANS[source, "pillow draft (thumbor)"]
         low, high = SPREAD[source, name]
-        lines.append(f"{source} -> {WIDTH} px JPEG, CPU a call: {name:40} {ms:7.2f} ms = "
+        lines.append(f"{source} -> {WIDTH} px JPEG, CPU a call: {name:42} {ms:7.2f} ms = "
                      f"{ms / pillow:.2f}x Pillow (rounds {low:.2f}-{high:.2f})")  # fmt: skip
     return "\n".join(lines)

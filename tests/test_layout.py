@@ -82,11 +82,12 @@ def test_imports_point_down(path: Path) -> None:
     assert not upward, f"{relative} ({unit}) imports {sorted(upward)} from above"
 
 
-def test_only_render_vips_imports_pyvips() -> None:
+@pytest.mark.parametrize("library", ["pyvips", "simplejpeg"])  # the pixel codecs
+def test_only_render_vips_imports_pixel_libraries(library: str) -> None:
     importers = {
         p.relative_to(SRC).as_posix()
         for p in SRC.rglob("*.py")
-        if re.search(r"^\s*(import pyvips|from pyvips)", p.read_text(), re.MULTILINE)
+        if re.search(rf"^\s*(import {library}|from {library})\b", p.read_text(), re.MULTILINE)
     }
     outside = sorted(p for p in importers if not p.startswith("render/vips/"))
     assert importers and not outside, outside

@@ -10,7 +10,7 @@ import pyvips
 
 import isrender
 from isrender.render.jpeg_markers import without_exif
-from isrender.render.vips import load
+from isrender.render.vips import jpeg_turbo, load
 from tests.conftest import shared_path
 from tests.render_fixtures import gradient
 
@@ -116,7 +116,7 @@ def textured_progressive(tmp_path: Path) -> Path:
 
 
 def _thumbnail_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(load, "_jpeg_shrink", lambda facts, width, height: 1)
+    monkeypatch.setattr(load, "_jpeg_shrink", lambda facts, width, height: 0)
 
 
 def _progressive_copy(path: Path, tmp_path: Path) -> Path:
@@ -148,3 +148,100 @@ def test_an_exif_orientation_is_applied_on_the_direct_path_as_thumbnail_does(
     assert (direct.width, direct.height) in ((200, 133), (360, 240), (225, 150))
     difference = (direct.cast("float") - expected.cast("float")).abs().avg()
     assert difference < 2.5, f"mean difference {difference:.2f}"
+
+
+def _libvips_decodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jpeg_turbo, "decode", lambda data, shrink, bands: None)
+
+
+def _plain_grey(tmp_path: Path) -> Path:
+    source = tmp_path / "grey.jpg"
+    gradient(1200, 800).colourspace("b-w").jpegsave(str(source))
+    return source
+
+
+TURBO_ROWS = [
+    (("jpeg", "giunchedi-srgb.jpg"), "wid=300&fmt=jpeg&qlt=80"),  # at 1/2
+    (("jpeg", "giunchedi-srgb.jpg"), "wid=300&fmt=jpeg&iccEmbed=1&xmpEmbed=1"),
+    (("jpeg", "giunchedi-srgb.jpg"), "wid=300&fmt=jpeg&printRes=200"),
+    (("jpeg", "giunchedi-srgb.jpg"), "wid=500&fmt=png"),  # whole: no shrink fits
+    (("exif", "Landscape_6.jpg"), "wid=300&fmt=png"),  # stored sideways, at 1/4
+    (("exif", "Landscape_3.jpg"), "wid=1000&fmt=png"),  # whole, turned
+    (("jpeg", "photo-6000x4000-progressive.jpg"), "wid=300&fmt=jpeg"),  # 1/8, AC scans out
+    (None, "wid=300&fmt=png"),  # one band
+]
+
+
+@pytest.mark.parametrize("source, modifiers", TURBO_ROWS)
+def test_libjpeg_turbo_decoding_changes_no_byte(
+    source: tuple[str, str] | None, modifiers: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    path = _plain_grey(tmp_path) if source is None else shared_path("corpus", *source)
+    decoded: list[pyvips.Image | None] = []
+    decode = jpeg_turbo.decode
+    monkeypatch.setattr(
+        jpeg_turbo, "decode", lambda *args: decoded.append(decode(*args)) or decoded[-1]
+    )  # fmt: skip
+    turbo = isrender.render(path, modifiers).data
+    assert decoded and decoded[0] is not None, "libjpeg-turbo did not decode it"
+    _libvips_decodes(monkeypatch)
+    assert isrender.render(path, modifiers).data == turbo
+
+
+def test_an_embedded_profile_survives_the_turbo_decode() -> None:
+    photo = shared_path("corpus", "jpeg", "giunchedi-srgb.jpg")
+    reply = isrender.render(photo, "wid=300&fmt=jpeg&iccEmbed=1&xmpEmbed=1").data
+    image = pyvips.Image.new_from_buffer(reply, "")
+    assert image.get_typeof("icc-profile-data") and image.get_typeof("xmp-data")
+
+
+@pytest.mark.parametrize(
+    "folder, name, modifiers",
+    [
+        ("jpeg", "giunchedi-srgb.jpg", "wid=500&fmt=png"),
+        ("jpeg", "giunchedi-srgb.jpg", "wid=1000&fmt=png"),  # enlarged
+        ("jpeg", "giunchedi-srgb.jpg", "hei=400&fmt=jpeg"),
+        ("exif", "Landscape_3.jpg", "wid=1000&fmt=png"),
+        ("exif", "Landscape_6.jpg", "wid=1000&fmt=png"),
+        ("exif", "Landscape_8.jpg", "fmt=png&scl=1"),  # whole, as stored turned upright
+    ],
+)
+def test_unshrunk_the_direct_path_gives_thumbnails_bytes(
+    folder: str, name: str, modifiers: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = shared_path("corpus", folder, name)
+    direct = isrender.render(source, modifiers).data
+    _thumbnail_only(monkeypatch)
+    assert isrender.render(source, modifiers).data == direct
+
+
+def test_a_truncated_small_file_renders_as_libvips_decides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from isrender.errors import CorruptSourceError
+
+    whole = textured_progressive(tmp_path).read_bytes()
+    baseline = pyvips.Image.new_from_buffer(whole, "").jpegsave_buffer(Q=90)
+    source = tmp_path / "cut.jpg"
+    source.write_bytes(baseline[: len(baseline) // 2])
+    outcomes: list[bytes | str] = []
+    for turbo in (True, False):
+        if not turbo:
+            _libvips_decodes(monkeypatch)
+        try:
+            outcomes.append(isrender.render(source, "wid=300&fmt=png").data)
+        except CorruptSourceError as error:
+            outcomes.append(str(error))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_the_decode_held_in_memory_is_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    from isrender.language import parse
+    from isrender.render.vips.renderer import plan_render
+    from isrender.request import bind
+
+    photo = shared_path("corpus", "jpeg", "giunchedi-srgb.jpg")  # decoded at 1/2: 400x267
+    counted = plan_render(photo, bind(parse("wid=300"))).memory_bytes
+    monkeypatch.setattr(jpeg_turbo, "MAX_PIXELS", 0)  # libvips streams it instead
+    assert counted - plan_render(photo, bind(parse("wid=300"))).memory_bytes == 400 * 267 * 3

@@ -35,11 +35,11 @@ from isrender.render.layer_sources import Resolver, beside, layer_source_paths
 from isrender.render.layers import ContentKind, content_kind
 from isrender.render.nested import layer0_content, nested_info, plan_nested, source_loads
 from isrender.render.plan import RenderPlan, SourceInfo, plan, solid_canvas
-from isrender.render.steps import Load, SolidColour
+from isrender.render.steps import Encode, Load, SolidColour
 from isrender.render.stop import StopSignal
 from isrender.render.vips.executor import VipsOps
 from isrender.render.vips.headers import HeaderFacts, Source, header_facts, read_source_info
-from isrender.render.vips.load import load_source
+from isrender.render.vips.load import held_bytes, load_source
 from isrender.render.vips.text import font_map_at, measure_text_layer
 from isrender.request import ImageRequest, NestedSource
 from isrender.text.fonts import FontMap
@@ -157,9 +157,12 @@ class RenderJob:
     def memory_bytes(self) -> int:
         """Estimated peak memory: the decode (a whole source for loaders that cannot stream
         or shrink on load: progressive JPEG, interlaced PNG, GIF, HEIF; measured ~3 bytes a
-        pixel for a 24 Mpx progressive JPEG) plus the reduced image and the reply."""
+        pixel for a 24 Mpx progressive JPEG) plus the reduced image (and a JPEG decoded whole at
+        its shrink: render/vips/jpeg_turbo.py) and the reply."""
         info, first = self.plan.source, self.plan.steps[0]
         loaded = first.width * first.height * 4 if isinstance(first, Load | SolidColour) else 0
+        if isinstance(first, Load):
+            loaded += held_bytes(self.facts, first)
         width, height = self.plan.reply_size
         reply = width * height * 4
         layers = sum(step.width * step.height * 4 for step in self._layer_loads())
@@ -185,8 +188,9 @@ class RenderJob:
         render_plan, facts = self.plan, self.facts
         source = self.source
         whole = b"" if source is None else source  # None: a solid colour, nothing to load
+        embeds = _embeds_profiles(render_plan)
         ops = VipsOps(
-            lambda step: load_source(whole, facts, step, in_memory=ops.in_memory),
+            lambda step: load_source(whole, facts, step, ops.in_memory, profiles=embeds),
             render_plan.source,
             hold_in_memory=any(step.reorders_rows for step in render_plan.steps),
             icc_profiles=self.attrs.icc_profiles,
@@ -209,6 +213,14 @@ class RenderJob:
         width, height = ops.reply_size
         return RenderResult(value, output.media_type, width, height, output.format,
                             output.extension, render_plan)  # fmt: skip
+
+
+def _embeds_profiles(render_plan: RenderPlan) -> bool:
+    """Whether the reply may carry the source's ICC profile or XMP (iccEmbed, xmpEmbed)."""
+    return any(
+        isinstance(step, Encode) and (step.options.embed_icc or step.options.embed_xmp)
+        for step in render_plan.steps
+    )
 
 
 def tune_for_serving(threads: int = 1, malloc_arenas: int = 2) -> None:
