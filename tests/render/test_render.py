@@ -181,6 +181,21 @@ def test_xmp_is_copied_only_when_asked() -> None:
     assert without.get_typeof("exif-data") == 0  # camera data never leaks by default
 
 
+@pytest.mark.parametrize(
+    "modifiers", ["wid=500&fmt=jpeg&printRes=200", "wid=300&fmt=jpeg&printRes=200"]
+)
+def test_print_resolution_writes_no_exif_of_the_sources(modifiers: str) -> None:
+    """printRes writes an EXIF block for the density; the source's EXIF thumbnail (the whole
+    original, crops and all) stays out of it, by thumbnail (wid=500) or the direct path."""
+    source = shared_path("corpus", "jpeg", "giunchedi-srgb.jpg")  # EXIF with a thumbnail
+    assert image_of(source.read_bytes()).get_typeof("jpeg-thumbnail-data") != 0
+    reply = image_of(isrender.render(source, modifiers).data)
+    assert abs(reply.xres * 25.4 - 200) < 1
+    assert reply.get_typeof("jpeg-thumbnail-data") == 0
+    camera = ("exif-ifd0-Make", "exif-ifd0-Model", "exif-ifd2-BodySerialNumber")
+    assert not [name for name in camera if reply.get_typeof(name)]
+
+
 def test_plan_describes_every_step_without_pixels(objects: dict[str, Path]) -> None:
     from isrender.render.plan import plan
     from isrender.render.vips.renderer import read_source_info

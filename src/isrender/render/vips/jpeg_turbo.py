@@ -55,10 +55,13 @@ def decode(data: bytes, shrink: int, bands: int) -> pyvips.Image | None:
             data, colorspace=colourspaces[1], min_height=wanted[0], min_width=wanted[1],
             strict=True,
         )  # fmt: skip
-    except ValueError:  # a warning or an error: libvips decides, as before
-        return None
+    except Exception:  # a warning, an error, a sampling it has no name for (4:4:1: KeyError)
+        return None  # libvips decides, as before
     if pixels.shape != wanted:
         return None
     image = pyvips.Image.new_from_memory(pixels.data, wanted[1], wanted[0], bands, "uchar")
-    image = image.crop(0, 0, width // shrink, height // shrink)
-    return image.copy(interpretation=colourspaces[2])
+    image = image.crop(0, 0, width // shrink, height // shrink).copy(interpretation=colourspaces[2])
+    # As libvips' sequential load marks its image: a resize further down (a nested request's
+    # result resized again) computes otherwise and differs by 1-2 levels in places.
+    image.set_type(pyvips.GValue.gint_type, "vips-sequential", 1)
+    return image

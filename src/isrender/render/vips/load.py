@@ -1,17 +1,19 @@
 """Decoding a source to the size a plan's ``Load`` step asks for, with what its header said.
 
 Two ways:
-- a plain JPEG (sRGB or grey, no profile to convert) is decoded at the largest shrink of 2, 4
-  or 8 that keeps the size asked for (else whole), resized the rest of the way and turned
-  upright (EXIF orientation), as Pillow's draft (thumbor) does; ``thumbnail`` keeps at least a
-  2x reduce after the shrink, so an 800 px source to 300 px decoded all of it. ~20% less CPU
-  on small sources at ~44 dB PSNR against the full decode (README, "Performance"). The loader
-  is called by name (the header named it: no sniffing of the file again), and a small baseline
-  file's EXIF segment is left out of what libvips parses (render/jpeg_markers.py): ~1 ms of
-  a 9 ms render; a progressive file decoded at 1/8 loses the AC scans that scale never reads
+- a plain JPEG (sRGB or grey, no profile to convert) that shrinks on load by 2, 4 or 8 is
+  decoded at that shrink, resized the rest of the way and turned upright (EXIF orientation),
+  as Pillow's draft (thumbor) does; ``thumbnail`` keeps at least a 2x reduce after the
+  shrink, so an 800 px source to 300 px decoded all of it. ~20% less CPU on small sources at
+  ~44 dB PSNR against the full decode (README, "Performance"). The loader is called by name
+  (the header named it: no sniffing of the file again), and a small baseline file's EXIF
+  segment is left out of what libvips parses (render/jpeg_markers.py): ~1 ms of a 9 ms render;
+  a progressive file decoded at 1/8 loses the AC scans that scale never reads
   (render/jpeg_scans.py): pixel-identical, 2.3-3.5x less CPU for the decode. What this reads
   into memory, libjpeg-turbo decodes in one call (render/vips/jpeg_turbo.py): the same
-  pixels for a third less CPU on the small photo. Unshrunk, this gives thumbnail's bytes.
+  pixels for a third less CPU on the small photo. (Unshrunk, ``jpegload`` + ``resize`` is not
+  always thumbnail's bytes: 800x533 to 480x320 differs by 1 in places, so that stays with
+  thumbnail.)
 - everything else goes through ``thumbnail`` (shrink-on-load for JPEG, WebP, TIFF pyramids,
   HEIF; EXIF orientation applied; CMYK and non-sRGB profiles converted to sRGB).
 """
@@ -55,7 +57,7 @@ def load_source(
     and XMP (an encode may embed them); a libjpeg-turbo decode reads them only then."""
     width, height = step.width, step.height
     shrink = _jpeg_shrink(facts, width, height)
-    if shrink:
+    if shrink > 1:
         info = facts.info
         stored = (height, width) if info.orientation >= 5 else (width, height)  # 5-8: sideways
         shrunk = _jpeg_at_shrink(source, facts, shrink, profiles)
@@ -90,17 +92,18 @@ def held_bytes(facts: HeaderFacts, step: Load) -> int:
     libvips' own decodes stream, or are counted by the caller (progressive, GIF, HEIF)."""
     shrink = _jpeg_shrink(facts, step.width, step.height)
     info = facts.info
-    if not shrink or not jpeg_turbo.decodes(info.width, info.height, shrink):
+    from_file = not facts.streams and shrink != 8  # a progressive file libvips reads itself
+    if shrink == 1 or from_file or not jpeg_turbo.decodes(info.width, info.height, shrink):
         return 0
     return -(-info.width // shrink) * -(-info.height // shrink) * info.bands
 
 
 def _jpeg_shrink(facts: HeaderFacts, width: int, height: int) -> int:
-    """The JPEG shrink-on-load factor for the direct path; 0: use thumbnail."""
+    """The JPEG shrink-on-load factor for the direct path; 1: use thumbnail."""
     info = facts.info
     plain = not facts.to_srgb and info.interpretation in ("srgb", "b-w")
     if not (plain and info.loader.startswith("jpegload")):
-        return 0
+        return 1
     fits = [k for k in (2, 4, 8) if info.width // k >= width and info.height // k >= height]
     return max(fits, default=1)
 

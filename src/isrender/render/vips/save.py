@@ -74,11 +74,13 @@ def encode(image: pyvips.Image, options: EncodeOptions, source_xmp: bool) -> byt
 
 def _with_print_resolution(image: pyvips.Image, dpi: float) -> pyvips.Image:
     """The image with ``dpi`` as its resolution and no EXIF of the source's (camera data and
-    locations stay private; libvips writes a minimal EXIF block from the resolution)."""
+    locations stay private; libvips writes a minimal EXIF block from the resolution). The
+    EXIF thumbnail goes too: libvips would write it back, and it shows the whole original,
+    crops and all."""
     per_mm = dpi / 25.4
     image = image.copy(xres=per_mm, yres=per_mm)
     for name in image.get_fields():
-        if name.startswith("exif-"):
+        if name.startswith("exif-") or name == "jpeg-thumbnail-data":
             image.remove(name)
     return image
 
