@@ -6,15 +6,17 @@ libjpeg-turbo then decodes much of the entropy-coded data on its careful path (t
 wants more bytes at hand than a 4 KB buffer keeps). On the 800x533 corpus photo, decoding at
 1/2 took 7.3 ms of CPU through libvips and 4.3 ms through libjpeg-turbo's own API given the
 whole file (simplejpeg), a third of a 300 px render (README, "Performance"). The pixels are the
-same: the same scaled IDCT and the same upsampling (tests/render/test_load.py compares them
-byte for byte with libvips', over the corpus and odd sizes).
+same: the same scaled IDCT and the same upsampling (tests/render/test_jpeg_turbo.py compares
+them byte for byte with libvips', over the corpus and odd sizes; tests/render/test_load.py
+compares the replies).
 
 Only for what the direct path of render/vips/load.py already holds in memory (a baseline file
 up to 2 MB, a progressive one at 1/8 without its AC scans), and within ``MAX_BYTES`` in and
 ``MAX_PIXELS`` out: one call cannot be stopped halfway as a libvips pipeline can, so it must
 stay short (tens of milliseconds, well inside a render_timeout's second), and its whole output
 is held in memory (counted by ``RenderJob.memory_bytes``). A file libjpeg warns about
-(damaged, truncated) is left to libvips, which decides as it always did (``fail_on="error"``).
+(damaged, truncated), or that simplejpeg cannot read at all, is left to libvips, which decides
+as it always did (``fail_on="error"``).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def decode(data: bytes, shrink: int, bands: int) -> pyvips.Image | None:
         height, width, stored, _ = simplejpeg.decode_jpeg_header(data)
         height, width = int(height), int(width)
         if stored not in colourspaces[0] or not decodes(width, height, shrink):
-            return None  # CMYK, YCCK: libvips knows their inks
+            return None  # CMYK, YCCK (libvips knows their inks); too small or too large
         wanted = (-(-height // shrink), -(-width // shrink), bands)  # libjpeg rounds up
         pixels = simplejpeg.decode_jpeg(
             data, colorspace=colourspaces[1], min_height=wanted[0], min_width=wanted[1],
