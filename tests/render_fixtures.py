@@ -21,6 +21,21 @@ def gradient(width: int, height: int) -> pyvips.Image:
     return red.bandjoin([green, blue]).cast("uchar").copy(interpretation="srgb")
 
 
+def textured(width: int, height: int, mean: float = 0.0) -> pyvips.Image:
+    """A gradient with noise: AC coefficients in every block, at every bit (JPEG tests)."""
+    noise = pyvips.Image.gaussnoise(width, height, sigma=40, mean=mean)
+    return (gradient(width, height) + noise).cast("uchar").copy(interpretation="srgb")
+
+
+def four_four_one() -> bytes:
+    """A 4:4:4 JPEG whose frame header says luma is sampled 1x4 (4:4:1): simplejpeg's header
+    reader has no name for that sampling and raises KeyError."""
+    data = bytearray(textured(256, 256).jpegsave_buffer(Q=85, subsample_mode="off"))
+    frame = data.index(b"\xff\xc0")  # SOF0: length, precision, height, width, components
+    data[frame + 11] = 0x14  # the first component's sampling: 1 across, 4 down
+    return bytes(data)
+
+
 def logo() -> pyvips.Image:
     colour = pyvips.Image.black(400, 200).new_from_image([0, 0, 255]).cast("uchar")
     alpha = pyvips.Image.black(400, 200).draw_rect(255, 100, 50, 200, 100, fill=True)

@@ -14,13 +14,7 @@ from PIL import Image
 
 from isrender.render.jpeg_scans import for_eighth_scale
 from tests.conftest import shared_path
-from tests.render_fixtures import gradient
-
-
-def textured(width: int, height: int) -> pyvips.Image:
-    """A gradient with noise: AC coefficients in every block, at every bit."""
-    noise = pyvips.Image.gaussnoise(width, height, sigma=40, mean=0)
-    return (gradient(width, height) + noise).cast("uchar").copy(interpretation="srgb")
+from tests.render_fixtures import textured
 
 
 def _pillow(subsampling: int, grey: bool = False) -> Callable[[pyvips.Image], bytes]:

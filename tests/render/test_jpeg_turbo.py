@@ -8,8 +8,8 @@ import pyvips
 
 from isrender.render.jpeg_scans import for_eighth_scale
 from isrender.render.vips import jpeg_turbo
+from tests import render_fixtures as fixtures
 from tests.conftest import shared_path
-from tests.render_fixtures import gradient
 
 SHRINKS = (1, 2, 4, 8)
 CORPUS = [
@@ -22,9 +22,7 @@ CORPUS = [
 
 
 def textured(width: int, height: int, bands: int = 3) -> pyvips.Image:
-    """A gradient with noise: AC coefficients in every block."""
-    noise = pyvips.Image.gaussnoise(width, height, sigma=40)
-    image = (gradient(width, height) + noise).cast("uchar").copy(interpretation="srgb")
+    image = fixtures.textured(width, height)
     return image.colourspace("b-w") if bands == 1 else image
 
 
@@ -87,15 +85,6 @@ def _small() -> bytes:
     return bytes(textured(side, side).jpegsave_buffer(Q=85))
 
 
-def four_four_one() -> bytes:
-    """A 4:4:4 file whose frame header says luma is sampled 1x4 (4:4:1): simplejpeg's header
-    reader has no name for that sampling and raises KeyError."""
-    data = bytearray(textured(256, 256).jpegsave_buffer(Q=85, subsample_mode="off"))
-    frame = data.index(b"\xff\xc0")  # SOF0: length, precision, height, width, components
-    data[frame + 11] = 0x14  # the first component's sampling: 1 across, 4 down
-    return bytes(data)
-
-
 LEFT_TO_LIBVIPS = {
     "CMYK": (lambda: shared_path("corpus", "jpeg", "cmyk-icc.jpg").read_bytes(), 2, 4),
     "truncated (libjpeg warns)": (_truncated, 2, 3),
@@ -107,7 +96,7 @@ LEFT_TO_LIBVIPS = {
     ),
     "not a JPEG": (lambda: bytes(textured(300, 300).pngsave_buffer()), 2, 3),
     "too small to shrink by 2": (_small, 2, 3),
-    "4:4:1 (simplejpeg raises KeyError)": (four_four_one, 2, 3),
+    "4:4:1 (simplejpeg raises KeyError)": (fixtures.four_four_one, 2, 3),
     "grey asked of a colour file": (lambda: SYNTHETIC["801x537 4:2:0"](), 2, 1),
     "colour asked of a grey file": (lambda: SYNTHETIC["805x539 grey"](), 2, 3),
 }

@@ -12,7 +12,7 @@ import isrender
 from isrender.render.jpeg_markers import without_exif
 from isrender.render.vips import jpeg_turbo, load
 from tests.conftest import shared_path
-from tests.render_fixtures import gradient
+from tests.render_fixtures import four_four_one, gradient, textured
 
 DPI = 300 / 25.4  # pixels per mm, as libvips keeps resolutions
 
@@ -108,10 +108,7 @@ def test_a_truncated_progressive_file_decodes_as_before(
 
 def textured_progressive(tmp_path: Path) -> Path:
     source = tmp_path / "whole.jpg"
-    noise = pyvips.Image.gaussnoise(2400, 1600, sigma=40)
-    (gradient(2400, 1600) + noise).cast("uchar").copy(interpretation="srgb").jpegsave(
-        str(source), interlace=True
-    )
+    textured(2400, 1600, mean=128).jpegsave(str(source), interlace=True)
     return source
 
 
@@ -213,8 +210,6 @@ def test_a_sampling_simplejpeg_cannot_name_is_left_to_libvips(
 ) -> None:
     """4:4:1 (luma sampled 1x4; a transposed 4:1:1 file): simplejpeg's header reader raises
     KeyError for it, which must not escape the render."""
-    from tests.render.test_jpeg_turbo import four_four_one
-
     data = four_four_one()
     turbo = isrender.render(data, "wid=100&fmt=png").data
     _libvips_decodes(monkeypatch)
