@@ -10,7 +10,8 @@ opens it sequentially), with and without a second Huffman pass (``optimize_codin
 JPEG shrink-on-load as far as the target allows (as Pillow's draft; ``thumbnail`` keeps a 2x
 reduce after it, so it decodes the whole 800 px source), and through isrender's whole library
 render (ImageService: parse, bind, ETag, plan, cached header, render), also with libvips
-decoding what libjpeg-turbo decodes in one call (render/vips/jpeg_turbo.py). Process
+decoding what libjpeg-turbo decodes in one call (render/vips/jpeg_turbo.py), and with libvips
+encoding what libjpeg-turbo encodes through Pillow (render/vips/jpeg_encode.py). Process
 CPU a call (libvips computes in its own worker thread), serving tuning on (libvips cache off,
 one thread), in interleaved rounds; the medians of the round medians are printed, each as
 a ratio to Pillow's.
@@ -30,7 +31,7 @@ import pytest
 import pyvips
 from PIL import Image
 
-from isrender.render.vips import jpeg_turbo
+from isrender.render.vips import jpeg_encode, jpeg_turbo
 from isrender.render.vips.renderer import tune_for_serving
 from isrender.service import render
 
@@ -68,15 +69,20 @@ def _draft_like(path: Path) -> pyvips.Image:
     return shrunk.resize(WIDTH / shrunk.width, vscale=height / shrunk.height)
 
 
-def _libvips_decoding(path: Path) -> bytes:
-    """isrender's render with libvips decoding what libjpeg-turbo decodes in one call
-    (render/vips/jpeg_turbo.py): what that decoder saves."""
-    decode = jpeg_turbo.decode
-    jpeg_turbo.decode = lambda data, shrink, bands: None
-    try:
-        return render(path, MODIFIERS).data
-    finally:
-        jpeg_turbo.decode = decode
+def _with_libvips(module: Any, name: str) -> Callable[[Path], bytes]:
+    """isrender's render with ``module.name`` answering None, so that libvips does that part
+    as before: what the decoder (render/vips/jpeg_turbo.py) or the encoder
+    (render/vips/jpeg_encode.py) saves."""
+
+    def work(path: Path) -> bytes:
+        original = getattr(module, name)
+        setattr(module, name, lambda *args: None)
+        try:
+            return render(path, MODIFIERS).data
+        finally:
+            setattr(module, name, original)
+
+    return work
 
 
 VARIANTS: dict[str, Callable[[Path], bytes]] = {
@@ -92,13 +98,15 @@ VARIANTS: dict[str, Callable[[Path], bytes]] = {
     ),
     "pyvips shrink-on-load as far as draft": lambda path: _vips_jpeg(_draft_like(path)),
     "isrender library render": lambda path: render(path, MODIFIERS).data,
-    "isrender library render, libvips decoding": _libvips_decoding,
+    "isrender library render, libvips decoding": _with_libvips(jpeg_turbo, "decode"),
+    "isrender library render, libvips encoding": _with_libvips(jpeg_encode, "pixels"),
 }  # fmt: skip
 
 
 ON_BOTH = ("pillow draft (thumbor)", "pyvips thumbnail_buffer (raw app)",
            "pyvips thumbnail file", "isrender library render",
-           "isrender library render, libvips decoding")  # fmt: skip
+           "isrender library render, libvips decoding",
+           "isrender library render, libvips encoding")  # fmt: skip
 
 
 def _cpu_ms(work: Callable[[Path], bytes], path: Path, calls: int) -> float:

@@ -82,7 +82,7 @@ def test_imports_point_down(path: Path) -> None:
     assert not upward, f"{relative} ({unit}) imports {sorted(upward)} from above"
 
 
-@pytest.mark.parametrize("library", ["pyvips", "simplejpeg"])  # the pixel codecs
+@pytest.mark.parametrize("library", ["pyvips", "simplejpeg", "PIL"])  # the pixel codecs
 def test_only_render_vips_imports_pixel_libraries(library: str) -> None:
     importers = {
         p.relative_to(SRC).as_posix()

@@ -18,6 +18,7 @@ from isrender.commands.output import profile_pixel_type
 from isrender.commands.values import Quantize
 from isrender.errors import OutputLimitError, UnsupportedFeatureError
 from isrender.render.steps import EncodeOptions
+from isrender.render.vips import jpeg_encode
 
 __all__ = ["encode", "to_output_space"]
 
@@ -86,18 +87,27 @@ def _with_print_resolution(image: pyvips.Image, dpi: float) -> pyvips.Image:
 
 
 def _jpeg(image: pyvips.Image, options: EncodeOptions, keep: int) -> bytes:
+    # A small baseline reply with no metadata: libjpeg-turbo writes libvips' bytes, faster.
+    lean = keep == KEEP.NONE and not options.spec.progressive
+    full_chroma = options.full_chroma
+    pixels = jpeg_encode.pixels(image, options.quality, full_chroma) if lean else None
+
     def save(quality: int) -> bytes:
-        data: bytes = image.jpegsave_buffer(
+        fast = pixels.encode(quality, full_chroma) if pixels is not None else None
+        if fast is not None:
+            return fast
+        computed = image if pixels is None else pixels.image()  # not computed twice
+        data: bytes = computed.jpegsave_buffer(
             Q=quality,
             interlace=options.spec.progressive,
-            subsample_mode="off" if options.full_chroma else "auto",
+            subsample_mode="off" if full_chroma else "auto",
             optimize_coding=True,
             keep=keep,
         )
         return data
 
     limit = options.jpeg_size * 1024
-    if limit:
+    if limit and pixels is None:
         image = image.copy_memory()  # encoded several times: decode the source once
     data = save(options.quality)
     if not limit or len(data) <= limit:
