@@ -61,8 +61,13 @@ def decode(data: bytes, shrink: int, bands: int) -> pyvips.Image | None:
         return None  # libvips decides, as before
     if pixels.shape != wanted:
         return None
-    image = pyvips.Image.new_from_memory(pixels.data, wanted[1], wanted[0], bands, "uchar")
-    image = image.crop(0, 0, width // shrink, height // shrink).copy(interpretation=colourspaces[2])
+    rows, columns = height // shrink, width // shrink
+    # libvips' size: the first rows stay one block of memory, fewer columns are copied (~0.2 ms
+    # less than building libvips' crop and copy operations on the 800x533 photo).
+    pixels = pixels[:rows] if columns == wanted[1] else pixels[:rows, :columns].copy()
+    image = pyvips.Image.new_from_memory(pixels.data, columns, rows, bands, "uchar")
+    if image.interpretation != colourspaces[2]:  # libvips names 3 bands srgb, 1 band b-w
+        image = image.copy(interpretation=colourspaces[2])
     # As libvips' sequential load marks its image: a resize further down (a nested request's
     # result resized again) computes otherwise and differs by 1-2 levels in places.
     image.set_type(pyvips.GValue.gint_type, "vips-sequential", 1)
