@@ -135,6 +135,18 @@ def test_more_than_pillows_buffer_is_left_to_libvips(monkeypatch: pytest.MonkeyP
     assert save.encode(image, options, False) == _libvips(image, 85, False)
 
 
+@pytest.mark.parametrize("grey", [False, True], ids=["srgb", "grey"])
+def test_the_pixels_go_back_to_libvips_as_they_came(grey: bool) -> None:
+    image = _image(37, 25, grey)
+    pixels = jpeg_encode.pixels(image, 80, False)
+    assert pixels is not None
+    again = pixels.image()
+    assert (again.interpretation, again.bands, again.format) == (
+        image.interpretation, image.bands, "uchar",
+    )  # fmt: skip
+    assert again.write_to_memory() == image.write_to_memory()
+
+
 def test_a_jpeg_without_jfif_is_left_whole() -> None:
     data = _libvips(_image(16, 16, False), 80, False)  # SOI then DQT: no APP0
     assert jpeg_encode._without_jfif(data) == data

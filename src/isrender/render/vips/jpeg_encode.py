@@ -30,8 +30,9 @@ from PIL import Image
 __all__ = ["MAX_PIXELS", "Pixels", "pixels"]
 
 MAX_PIXELS = 1_000_000  # a 1000x1000 reply: 3 MB held, at most ~30 ms to encode
-_MODES = {"b-w": "L", "srgb": "RGB"}  # libvips' interpretation (8-bit) -> Pillow's mode
-_BANDS = {"b-w": 1, "srgb": 3}
+# libvips' interpretation (8-bit) -> Pillow's mode and the bands (new_from_memory names the
+# same bands the same way)
+_LAYOUTS = {"b-w": ("L", 1), "srgb": ("RGB", 3)}
 _FULL_CHROMA_FROM = 90  # libvips' subsample_mode="auto": 4:2:0 below quality 90, 4:4:4 from it
 
 
@@ -52,11 +53,11 @@ class Pixels:
         the worst case measured, takes 0.78 bytes a pixel at 4:2:0 and quality 89, but 1.05 at
         4:4:4 and quality 70, up to 3 at quality 100; grey noise fits at every quality (tests).
         A larger ``ImageFile.MAXBLOCK`` would be Pillow's remedy, but a 4 MB buffer per save
-        cost more than libvips' whole encode. Should anything still overflow, libvips
-        encodes it."""
+        cost ~1 ms a render, more than this encoder saves. Should anything still overflow,
+        libvips encodes it."""
         if _leaves(self.interpretation, quality, full_chroma):
             return None
-        mode = _MODES[self.interpretation]
+        mode = _LAYOUTS[self.interpretation][0]
         image = Image.frombuffer(mode, self.size, self.data, "raw", mode, 0, 1)
         options: dict[str, int | bool] = {"quality": quality, "optimize": True}
         if mode == "RGB":  # on grey, Pillow's 4:2:0 would change the sampling factors
@@ -71,16 +72,17 @@ class Pixels:
     def image(self) -> pyvips.Image:
         """The pixels as a libvips image again (no copy), for libvips to encode."""
         width, height = self.size
-        bands = _BANDS[self.interpretation]
-        image = pyvips.Image.new_from_memory(self.data, width, height, bands, "uchar")
-        return image.copy(interpretation=self.interpretation)
+        bands = _LAYOUTS[self.interpretation][1]
+        image: pyvips.Image = pyvips.Image.new_from_memory(self.data, width, height, bands, "uchar")
+        return image
 
 
 def pixels(image: pyvips.Image, quality: int, full_chroma: bool) -> Pixels | None:
     """``image`` computed into memory, if this encoder is for it at ``quality`` (and below:
     ``jpegSize`` only lowers it); None: libvips encodes."""
     interpretation = image.interpretation
-    if _BANDS.get(interpretation) != image.bands or image.format != "uchar":
+    layout = _LAYOUTS.get(interpretation)
+    if layout is None or layout[1] != image.bands or image.format != "uchar":
         return None
     if image.width * image.height > MAX_PIXELS or _leaves(interpretation, quality, full_chroma):
         return None
