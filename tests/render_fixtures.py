@@ -9,7 +9,9 @@ with x, green with y, blue is 64, so the colour at a point tells which source pi
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 import pyvips
 
 
@@ -67,3 +69,21 @@ def pixel(data: bytes, x: int, y: int) -> list[float]:
 
 def image_of(data: bytes) -> pyvips.Image:
     return pyvips.Image.new_from_buffer(data, "")
+
+
+def both_ways(
+    monkeypatch: pytest.MonkeyPatch, module: Any, name: str, source: Path, modifiers: str
+) -> tuple[list[Any], bytes, bytes]:
+    """A render with ``module.name`` as it is (what it returned, call by call, and the reply),
+    then the reply again with it answering None, so that libvips does that part (the fast
+    paths of render/vips/ must not change a byte)."""
+    import isrender
+
+    returned: list[Any] = []
+    original = getattr(module, name)
+    monkeypatch.setattr(
+        module, name, lambda *args: returned.append(original(*args)) or returned[-1]
+    )
+    first = isrender.render(source, modifiers).data
+    monkeypatch.setattr(module, name, lambda *args: None)
+    return returned, first, isrender.render(source, modifiers).data

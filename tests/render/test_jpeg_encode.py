@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import pyvips
 
-import isrender
 from isrender.errors import RenderTimeout
 from isrender.render.stop import StopSignal
 from isrender.render.vips import jpeg_encode
@@ -155,10 +154,6 @@ def test_a_jpeg_without_jfif_is_left_whole() -> None:
 # ---- whole replies ------------------------------------------------------------------------
 
 
-def _libvips_encodes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(jpeg_encode, "pixels", lambda image, quality, full_chroma: None)
-
-
 def _grey_source(tmp_path: Path) -> Path:
     source = tmp_path / "grey.jpg"
     fixtures.gradient(1200, 800).colourspace("b-w").jpegsave(str(source))
@@ -187,15 +182,11 @@ def test_a_reply_is_the_same_bytes_either_way(
     path = _grey_source(tmp_path) if source == "grey" else shared_path(
         "corpus", "jpeg", "giunchedi-srgb.jpg"
     )  # fmt: skip
-    computed: list[jpeg_encode.Pixels | None] = []
-    pixels = jpeg_encode.pixels
-    monkeypatch.setattr(
-        jpeg_encode, "pixels", lambda *args: computed.append(pixels(*args)) or computed[-1]
-    )  # fmt: skip
-    fast = isrender.render(path, modifiers).data
+    computed, fast, libvips = fixtures.both_ways(
+        monkeypatch, jpeg_encode, "pixels", path, modifiers
+    )
     assert any(computed) == taken, "taken by the wrong encoder"
-    _libvips_encodes(monkeypatch)
-    assert isrender.render(path, modifiers).data == fast
+    assert libvips == fast
 
 
 def test_a_stop_kills_the_pixels_it_computes(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,7 @@ import isrender
 from isrender.render.jpeg_markers import without_exif
 from isrender.render.vips import jpeg_turbo, load
 from tests.conftest import shared_path
-from tests.render_fixtures import four_four_one, gradient, textured
+from tests.render_fixtures import both_ways, four_four_one, gradient, textured
 
 DPI = 300 / 25.4  # pixels per mm, as libvips keeps resolutions
 
@@ -174,15 +174,9 @@ def test_libjpeg_turbo_decoding_changes_no_byte(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     path = _plain_grey(tmp_path) if source is None else shared_path("corpus", *source)
-    decoded: list[pyvips.Image | None] = []
-    decode = jpeg_turbo.decode
-    monkeypatch.setattr(
-        jpeg_turbo, "decode", lambda *args: decoded.append(decode(*args)) or decoded[-1]
-    )  # fmt: skip
-    turbo = isrender.render(path, modifiers).data
+    decoded, turbo, libvips = both_ways(monkeypatch, jpeg_turbo, "decode", path, modifiers)
     assert decoded and decoded[0] is not None, "libjpeg-turbo did not decode it"
-    _libvips_decodes(monkeypatch)
-    assert isrender.render(path, modifiers).data == turbo
+    assert libvips == turbo
 
 
 def test_an_embedded_profile_survives_the_turbo_decode() -> None:
