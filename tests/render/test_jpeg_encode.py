@@ -69,6 +69,15 @@ def test_colour_at_4_4_4_is_left_to_libvips(quality: int, full_chroma: bool) -> 
     assert pixels is not None and pixels.encode(quality, full_chroma) is None
 
 
+def test_the_chroma_rule_is_libvips_auto_at_every_quality() -> None:
+    """Both encoders follow full_chroma_at(); libvips' own "auto" is the reference."""
+    image = _image(48, 32, grey=False)
+    for quality in range(1, 101):
+        ours = "off" if jpeg_encode.full_chroma_at(quality, False) else "on"
+        chosen = image.jpegsave_buffer(Q=quality, keep=NONE, subsample_mode=ours)
+        assert chosen == image.jpegsave_buffer(Q=quality, keep=NONE), f"qlt={quality}"
+
+
 def test_the_corpus_photo_reply_is_libvips_bytes() -> None:
     photo = shared_path("corpus", "jpeg", "giunchedi-srgb.jpg")
     image = pyvips.Image.thumbnail(str(photo), 300).copy_memory()

@@ -27,13 +27,13 @@ from dataclasses import dataclass
 import pyvips
 from PIL import Image
 
-__all__ = ["MAX_PIXELS", "Pixels", "pixels"]
+__all__ = ["MAX_PIXELS", "Pixels", "full_chroma_at", "pixels"]
 
 MAX_PIXELS = 1_000_000  # a 1000x1000 reply: 3 MB held, at most ~30 ms to encode
 # libvips' interpretation (8-bit) -> Pillow's mode and the bands (new_from_memory names the
 # same bands the same way)
 _LAYOUTS = {"b-w": ("L", 1), "srgb": ("RGB", 3)}
-_FULL_CHROMA_FROM = 90  # libvips' subsample_mode="auto": 4:2:0 below quality 90, 4:4:4 from it
+_FULL_CHROMA_FROM = 90  # 4:2:0 below quality 90, 4:4:4 from it (libvips' subsample_mode="auto")
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Pixels:
         image = Image.frombuffer(mode, self.size, self.data, "raw", mode, 0, 1)
         options: dict[str, int | bool] = {"quality": quality, "optimize": True}
         if mode == "RGB":  # on grey, Pillow's 4:2:0 would change the sampling factors
-            options["subsampling"] = 2  # 4:2:0
+            options["subsampling"] = 2  # 4:2:0: full_chroma_at() is False here (_leaves)
         buffer = io.BytesIO()
         try:
             image.save(buffer, "JPEG", **options)
@@ -89,11 +89,17 @@ def pixels(image: pyvips.Image, quality: int, full_chroma: bool) -> Pixels | Non
     return Pixels(image.write_to_memory(), (image.width, image.height), interpretation)
 
 
+def full_chroma_at(quality: int, asked: bool) -> bool:
+    """Whether a JPEG at ``quality`` keeps full chroma (4:4:4): asked (``qlt=q,1``), or from
+    quality 90, as libvips' ``subsample_mode="auto"`` decides (tests/render/test_jpeg_encode.py
+    compares with it). Both encoders follow this one rule."""
+    return asked or quality >= _FULL_CHROMA_FROM
+
+
 def _leaves(interpretation: str, quality: int, full_chroma: bool) -> bool:
-    """Whether a JPEG at ``quality`` is left to libvips: colour at 4:4:4 (``qlt=q,1``, or
-    from quality 90, as libvips' ``subsample_mode="auto"`` decides), which may overflow
+    """Whether a JPEG at ``quality`` is left to libvips: colour at 4:4:4, which may overflow
     Pillow's output buffer (``Pixels.encode``)."""
-    return interpretation == "srgb" and (full_chroma or quality >= _FULL_CHROMA_FROM)
+    return interpretation == "srgb" and full_chroma_at(quality, full_chroma)
 
 
 def _without_jfif(data: bytes) -> bytes:

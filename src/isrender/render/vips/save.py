@@ -100,7 +100,7 @@ def _jpeg(image: pyvips.Image, options: EncodeOptions, keep: int) -> bytes:
         data: bytes = computed.jpegsave_buffer(
             Q=quality,
             interlace=options.spec.progressive,
-            subsample_mode="off" if full_chroma else "auto",
+            subsample_mode="off" if jpeg_encode.full_chroma_at(quality, full_chroma) else "on",
             optimize_coding=True,
             keep=keep,
         )
