@@ -23,10 +23,12 @@ def gradient(width: int, height: int) -> pyvips.Image:
     return red.bandjoin([green, blue]).cast("uchar").copy(interpretation="srgb")
 
 
-def textured(width: int, height: int, mean: float = 0.0) -> pyvips.Image:
-    """A gradient with noise: AC coefficients in every block, at every bit (JPEG tests)."""
+def textured(width: int, height: int, mean: float = 0.0, grey: bool = False) -> pyvips.Image:
+    """A gradient with noise: AC coefficients in every block, at every bit (JPEG tests);
+    computed into memory, as one band (``b-w``) when ``grey``."""
     noise = pyvips.Image.gaussnoise(width, height, sigma=40, mean=mean)
-    return (gradient(width, height) + noise).cast("uchar").copy(interpretation="srgb")
+    image = (gradient(width, height) + noise).cast("uchar").copy(interpretation="srgb")
+    return (image.colourspace("b-w") if grey else image).copy_memory()
 
 
 def four_four_one() -> bytes:

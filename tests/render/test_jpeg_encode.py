@@ -22,9 +22,8 @@ QUALITIES = [1, 5, 24, 25, 50, 80, 89]  # from 25 the tables fit baseline withou
 GREY_QUALITIES = [*QUALITIES, 90, 95, 100]  # colour is 4:4:4 from 90: left to libvips
 
 
-def _image(width: int, height: int, grey: bool) -> pyvips.Image:
-    image = fixtures.textured(width, height).copy_memory()
-    return image.colourspace("b-w").copy_memory() if grey else image
+def _small(grey: bool = False) -> pyvips.Image:
+    return fixtures.textured(40, 30, grey=grey)
 
 
 def _libvips(image: pyvips.Image, quality: int, full_chroma: bool) -> bytes:
@@ -45,7 +44,7 @@ def _encoded(image: pyvips.Image, quality: int, full_chroma: bool) -> bytes:
 
 @pytest.mark.parametrize("width, height", SIZES)
 def test_the_bytes_are_libvips_bytes(width: int, height: int) -> None:
-    image = _image(width, height, grey=False)
+    image = fixtures.textured(width, height)
     for quality in QUALITIES:
         assert _encoded(image, quality, False) == _libvips(image, quality, False), f"{quality}"
 
@@ -53,7 +52,7 @@ def test_the_bytes_are_libvips_bytes(width: int, height: int) -> None:
 @pytest.mark.parametrize("full_chroma", [False, True], ids=["qlt=q", "qlt=q,1"])
 @pytest.mark.parametrize("width, height", SIZES)
 def test_the_grey_bytes_are_libvips_bytes(width: int, height: int, full_chroma: bool) -> None:
-    image = _image(width, height, grey=True)
+    image = fixtures.textured(width, height, grey=True)
     for quality in GREY_QUALITIES:
         expected = _libvips(image, quality, full_chroma)
         assert _encoded(image, quality, full_chroma) == expected, f"qlt={quality}"
@@ -63,7 +62,7 @@ def test_the_grey_bytes_are_libvips_bytes(width: int, height: int, full_chroma: 
 def test_colour_at_4_4_4_is_left_to_libvips(quality: int, full_chroma: bool) -> None:
     """4:4:4 may not fit Pillow's output buffer (noise at quality 70 takes 1.05 bytes a pixel
     against its 1): libvips encodes it, from the computed pixels too (jpegSize)."""
-    image = _image(40, 30, grey=False)
+    image = _small()
     assert jpeg_encode.pixels(image, quality, full_chroma) is None
     pixels = jpeg_encode.pixels(image, 80, False)
     assert pixels is not None and pixels.encode(quality, full_chroma) is None
@@ -71,7 +70,7 @@ def test_colour_at_4_4_4_is_left_to_libvips(quality: int, full_chroma: bool) -> 
 
 def test_the_chroma_rule_is_libvips_auto_at_every_quality() -> None:
     """Both encoders follow full_chroma_at(); libvips' own "auto" is the reference."""
-    image = _image(48, 32, grey=False)
+    image = fixtures.textured(48, 32)
     for quality in range(1, 101):
         ours = "off" if jpeg_encode.full_chroma_at(quality, False) else "on"
         chosen = image.jpegsave_buffer(Q=quality, keep=NONE, subsample_mode=ours)
@@ -86,17 +85,17 @@ def test_the_corpus_photo_reply_is_libvips_bytes() -> None:
 
 def test_the_image_resolution_changes_no_byte() -> None:
     """libvips writes no JFIF density when it keeps no metadata, whatever the resolution."""
-    image = _image(120, 80, grey=False).copy(xres=300 / 25.4, yres=150 / 25.4)
+    image = fixtures.textured(120, 80).copy(xres=300 / 25.4, yres=150 / 25.4)
     assert _encoded(image, 80, False) == _libvips(image, 80, False)
 
 
 LEFT_TO_LIBVIPS = {
-    "CMYK": lambda: _image(40, 30, False).icc_transform("cmyk", input_profile="srgb"),
-    "RGBA": lambda: _image(40, 30, False).bandjoin(255),
-    "grey and alpha": lambda: _image(40, 30, True).bandjoin(255),
-    "16 bits": lambda: _image(40, 30, False).cast("ushort").copy(interpretation="rgb16"),
-    "float": lambda: _image(40, 30, False).cast("float"),
-    "three bands, not sRGB": lambda: _image(40, 30, False).copy(interpretation="multiband"),
+    "CMYK": lambda: _small().icc_transform("cmyk", input_profile="srgb"),
+    "RGBA": lambda: _small().bandjoin(255),
+    "grey and alpha": lambda: _small(grey=True).bandjoin(255),
+    "16 bits": lambda: _small().cast("ushort").copy(interpretation="rgb16"),
+    "float": lambda: _small().cast("float"),
+    "three bands, not sRGB": lambda: _small().copy(interpretation="multiband"),
     "over MAX_PIXELS": lambda: pyvips.Image.black(1001, 1000, bands=3).copy(interpretation="srgb"),
 }
 
@@ -145,7 +144,7 @@ def test_more_than_pillows_buffer_is_left_to_libvips(monkeypatch: pytest.MonkeyP
 
 @pytest.mark.parametrize("grey", [False, True], ids=["srgb", "grey"])
 def test_the_pixels_go_back_to_libvips_as_they_came(grey: bool) -> None:
-    image = _image(37, 25, grey)
+    image = fixtures.textured(37, 25, grey=grey)
     pixels = jpeg_encode.pixels(image, 80, False)
     assert pixels is not None
     again = pixels.image()
@@ -156,7 +155,7 @@ def test_the_pixels_go_back_to_libvips_as_they_came(grey: bool) -> None:
 
 
 def test_a_jpeg_without_jfif_is_left_whole() -> None:
-    data = _libvips(_image(16, 16, False), 80, False)  # SOI then DQT: no APP0
+    data = _libvips(fixtures.textured(16, 16), 80, False)  # SOI then DQT: no APP0
     assert jpeg_encode._without_jfif(data) == data
 
 

@@ -21,20 +21,17 @@ CORPUS = [
 ]
 
 
-def textured(width: int, height: int, bands: int = 3) -> pyvips.Image:
-    image = fixtures.textured(width, height)
-    return image.colourspace("b-w") if bands == 1 else image
-
-
 SYNTHETIC = {
-    "801x537 4:2:0": lambda: textured(801, 537).jpegsave_buffer(Q=85, subsample_mode="on"),
-    "803x541 4:4:4": lambda: textured(803, 541).jpegsave_buffer(Q=85, subsample_mode="off"),
-    "807x533 progressive 4:2:0": lambda: textured(807, 533).jpegsave_buffer(
+    "801x537 4:2:0": lambda: fixtures.textured(801, 537).jpegsave_buffer(Q=85, subsample_mode="on"),
+    "803x541 4:4:4": lambda: fixtures.textured(803, 541).jpegsave_buffer(
+        Q=85, subsample_mode="off"
+    ),
+    "807x533 progressive 4:2:0": lambda: fixtures.textured(807, 533).jpegsave_buffer(
         Q=85, interlace=True, subsample_mode="on"
     ),
-    "805x539 grey": lambda: textured(805, 539, bands=1).jpegsave_buffer(Q=85),
+    "805x539 grey": lambda: fixtures.textured(805, 539, grey=True).jpegsave_buffer(Q=85),
     "1600x1064 progressive, AC scans left out": lambda: for_eighth_scale(
-        textured(1600, 1064).jpegsave_buffer(Q=85, interlace=True)
+        fixtures.textured(1600, 1064).jpegsave_buffer(Q=85, interlace=True)
     ),
 }
 
@@ -82,7 +79,7 @@ def _truncated() -> bytes:
 
 def _small() -> bytes:
     side = jpeg_turbo.MIN_SIDE * 2 - 1
-    return bytes(textured(side, side).jpegsave_buffer(Q=85))
+    return bytes(fixtures.textured(side, side).jpegsave_buffer(Q=85))
 
 
 LEFT_TO_LIBVIPS = {
@@ -94,7 +91,7 @@ LEFT_TO_LIBVIPS = {
         2,
         3,
     ),
-    "not a JPEG": (lambda: bytes(textured(300, 300).pngsave_buffer()), 2, 3),
+    "not a JPEG": (lambda: bytes(fixtures.textured(300, 300).pngsave_buffer()), 2, 3),
     "too small to shrink by 2": (_small, 2, 3),
     "4:4:1 (simplejpeg raises KeyError)": (fixtures.four_four_one, 2, 3),
     "grey asked of a colour file": (lambda: SYNTHETIC["801x537 4:2:0"](), 2, 1),
@@ -111,7 +108,7 @@ def test_what_libvips_decodes_instead(case: str) -> None:
 def test_the_same_file_decodes_when_small_enough() -> None:
     """The refusals above are for what they name: this file decodes at 1/2."""
     side = jpeg_turbo.MIN_SIDE * 2
-    assert jpeg_turbo.decode(bytes(textured(side, side).jpegsave_buffer(Q=85)), 2, 3)
+    assert jpeg_turbo.decode(bytes(fixtures.textured(side, side).jpegsave_buffer(Q=85)), 2, 3)
 
 
 LIMITS = {
