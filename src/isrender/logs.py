@@ -106,6 +106,8 @@ def configure(fmt: LogFormat = "text", level: str = "info") -> None:
 
 def access(method: str, route: str, path: str, status: int, size: int, seconds: float) -> None:
     """The one access line of a request (uvicorn's own access log is switched off)."""
+    if not access_log.isEnabledFor(logging.INFO):  # before the fields are made
+        return
     access_log.info(
         "%s %s %d",
         method,

@@ -15,7 +15,7 @@ from starlette.types import Receive, Scope, Send
 
 from isrender.catalog import Catalog
 from isrender.config import Settings
-from isrender.server import create_app
+from isrender.server import IsRenderApp, create_app
 from isrender.server.image import ImageEndpoint, ImageFastPath
 from tests.render_fixtures import gradient
 
@@ -49,15 +49,20 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return settings
 
 
-def without_fast_path(app: FastAPI) -> FastAPI:
-    app.user_middleware = [m for m in app.user_middleware if m.cls is not ImageFastPath]
+def fast_path_of(app: IsRenderApp) -> ImageFastPath:
+    assert app.front is not None and isinstance(app.front.app, ImageFastPath)
+    return app.front.app
+
+
+def without_fast_path(app: IsRenderApp) -> IsRenderApp:
+    """The request middleware straight in front of FastAPI's stack: the routes answer."""
+    assert app.front is not None
+    app.front.app = fast_path_of(app).app
     return app
 
 
-def endpoint_of(app: FastAPI) -> ImageEndpoint:
-    (found,) = [m.kwargs["endpoint"] for m in app.user_middleware if m.cls is ImageFastPath]
-    assert isinstance(found, ImageEndpoint)
-    return found
+def endpoint_of(app: IsRenderApp) -> ImageEndpoint:
+    return fast_path_of(app).endpoint
 
 
 def ask(app: FastAPI, method: str, url: str, root_path: str = "") -> httpx.Response:
@@ -152,3 +157,25 @@ def test_unexpected_errors_get_the_apps_replies(
         assert reply.text == body
     else:
         assert "database" in reply.text and reply.headers["retry-after"] == "1"
+
+
+def test_a_500_from_another_route_is_tagged_and_counted(settings: Settings):
+    """The request middleware is in front of FastAPI's own error layer: the 500 it answers
+    carries the request id and is counted under its route."""
+    app = create_app(settings, job_worker=False)
+
+    def broken() -> None:
+        raise RuntimeError("secret detail")
+
+    app.add_api_route("/broken", broken)
+
+    async def go() -> tuple[httpx.Response, str]:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            reply = await client.get("/broken", headers={"X-Request-ID": "r-500"})
+            return reply, (await client.get("/metrics")).text
+
+    reply, metrics = asyncio.run(go())
+    assert reply.status_code == 500 and reply.headers["x-request-id"] == "r-500"
+    assert "secret" not in reply.text
+    assert 'isrender_http_requests_total{method="GET",route="/broken",status="500"} 1.0' in metrics

@@ -19,7 +19,7 @@ from isrender.catalog import Catalog
 from isrender.config import Settings
 from isrender.language import parse
 from isrender.request import bind
-from isrender.server.result_cache import ResultCache
+from isrender.server.result_cache import TOUCH_SECONDS, ResultCache
 from isrender.service import PreparedRequest, SourceRecord
 from tests.http_server import serving_process
 from tests.render_fixtures import gradient
@@ -54,6 +54,25 @@ def test_the_bound_evicts_the_least_recently_used(tmp_path: Path):
     assert cache.get(keys[0]) is not None and cache.get(keys[1]) is None
     cache.put(ResultCache.key("huge"), bytes(10_000 // 8 + 1), "image/jpeg")
     assert cache.get(ResultCache.key("huge")) is None  # above 1/8 of the bound: not kept
+
+
+@pytest.mark.parametrize(
+    ("age", "touched"),
+    [(0, False), (TOUCH_SECONDS - 5, False), (TOUCH_SECONDS + 5, True), (86_400, True)],
+)
+def test_a_hit_marks_its_entry_used_once_the_mark_is_older_than_the_grain(
+    tmp_path: Path, age: float, touched: bool
+):
+    """The LRU's grain: a hit touches its file only when the last mark is TOUCH_SECONDS old
+    (one system call less on every other hit)."""
+    cache = ResultCache(tmp_path, 1 << 20)
+    key = ResultCache.key("grain")
+    cache.put(key, b"bytes", "image/jpeg")
+    marked = time.time() - age
+    os.utime(cache._path(key), (marked, marked))
+    assert cache.get(key) is not None
+    mtime = os.stat(cache._path(key)).st_mtime
+    assert (mtime > marked + 1) == touched
 
 
 def test_processes_sharing_a_directory_evict_concurrently_without_errors(tmp_path: Path):

@@ -69,6 +69,7 @@ def _serve_one(
 ) -> None:  # fmt: skip
     import uvicorn
 
+    from isrender.cli.http_protocol import OneSendHttpProtocol
     from isrender.logs import configure
     from isrender.render.vips.renderer import tune_for_serving
     from isrender.server import create_app
@@ -88,8 +89,9 @@ def _serve_one(
     # log_config=None keeps the handler configured above; the app writes the access lines.
     # ws="none": the app has no websocket route, and an upgraded connection would leave the
     # protocol that reports its close to the supervisor (cli/handoff.py).
+    # http: uvicorn's httptools protocol, sending a reply's head and body together
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, log_config=None,
-                            access_log=False, ws="none")  # fmt: skip
+                            access_log=False, ws="none", http=OneSendHttpProtocol)  # fmt: skip
     if handoff_fd is None:
         uvicorn.Server(config).run()
     else:

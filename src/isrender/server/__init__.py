@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy.exc import OperationalError
-from starlette.middleware import Middleware
+from starlette.types import Receive, Scope, Send
 
 from isrender.catalog import Catalog
 from isrender.catalog.images import CatalogImages
@@ -27,7 +27,7 @@ from isrender.server.api.openapi import install_openapi
 from isrender.server.api.views import fault_response
 from isrender.server.apidocs import apidocs_router
 from isrender.server.image import ImageEndpoint, ImageFastPath
-from isrender.server.ops import MeasuredGate, Metrics, install_ops
+from isrender.server.ops import MeasuredGate, Metrics, RequestMiddleware, install_ops
 from isrender.server.replies import error_reply
 from isrender.server.result_cache import ResultCache
 from isrender.server.soap import soap_router
@@ -35,12 +35,33 @@ from isrender.server.tokens import Signer, shared_secret_key
 from isrender.server.ui import install_ui
 from isrender.server.wsdl import wsdl_router
 
-__all__ = ["create_app"]
+__all__ = ["IsRenderApp", "create_app"]
+
+
+class IsRenderApp(FastAPI):
+    """FastAPI, entered through ``front``: the request middleware (request ids, metrics,
+    access lines: ops.py), then the image fast path (image.py), and only then, for every
+    other request, FastAPI's own layers (its error, telemetry and body-limit middleware, the
+    router). Those layers cost an image request ~25 µs, a quarter of a result-cache hit's
+    Python; outermost, the request middleware also counts and tags the 500s they answer."""
+
+    front: RequestMiddleware | None = None  # set by create_app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.front is None or scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self
+        await self.front(scope, receive, send)
+
+    async def behind_front(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """FastAPI's own stack: what the fast path does not answer."""
+        await super().__call__(scope, receive, send)
 
 
 def create_app(
     settings: Settings | None = None, catalog: Catalog | None = None, job_worker: bool = True
-) -> FastAPI:
+) -> IsRenderApp:
     """The app; ``job_worker``: with the local backend, run one job worker in this process
     (a thread) so submitted jobs run without a separate ``isrender jobs worker``."""
     settings = settings or Settings.load()
@@ -61,7 +82,7 @@ def create_app(
         stop.set()
         gate.close()
 
-    app = FastAPI(
+    app = IsRenderApp(
         title="isrender",
         version="0.1.0",
         lifespan=lifespan,
@@ -74,13 +95,11 @@ def create_app(
     app.include_router(wsdl_router())
     install_openapi(app)
     images = CatalogImages(catalog)  # per-company attributes; lookups cached per process
-    results = ResultCache.from_settings(
-        settings, on_lookup=lambda result: metrics.result_cache.labels(result).inc()
-    )
+    lookups = {result: metrics.result_cache.labels(result) for result in ("hit", "miss")}
+    results = ResultCache.from_settings(settings, on_lookup=lambda result: lookups[result].inc())
     endpoint = ImageEndpoint(settings, images, gate, results)
-    app.include_router(endpoint.router())
-    # innermost: inside the request middleware (request ids, metrics, access lines)
-    app.user_middleware.append(Middleware(ImageFastPath, endpoint=endpoint))
+    app.include_router(endpoint.router())  # the routes stay: OpenAPI, and the same answers
+    app.front = RequestMiddleware(ImageFastPath(app.behind_front, endpoint), metrics)
     jobs = JobService(catalog)
     # one key for every process sharing the data directory: tokens, links and UI sessions
     secret_key = settings.secret_key or shared_secret_key(settings.data_dir)

@@ -174,7 +174,7 @@ class ImageEndpoint:
                 f"the query string is {len(raw):,} bytes; at most "
                 f"{self.settings.max_query_length:,} (max_query_length)"
             )
-        query = request.url.query
+        query = raw.decode("latin-1")  # as Starlette's request.url.query, without the URL
         if self.settings.url_signing_key:
             query = strip_signature(self.settings.url_signing_key, request.url.path, query)
         return query
@@ -215,10 +215,11 @@ class ImageFastPath:
     """ASGI middleware: ``GET|HEAD /is/image/...`` goes straight to ``ImageEndpoint.image``.
 
     The same handler as the routes (which stay, for OpenAPI and for anything mounted around
-    the app), without the walk over every API and UI route and FastAPI's per-request
-    dependency solving: measured at ~0.4 ms of the event loop's time a request, on a 9 ms
-    render (benchmarks/test_server_peers.py). Errors are answered by ``error_reply``, as the
-    app's exception handlers answer them. It sits inside the request middleware, which sees
+    the app), without FastAPI's middleware, the walk over every API and UI route and its
+    per-request dependency solving: measured at ~0.4 ms of the event loop's time a request,
+    on a 9 ms render (benchmarks/test_server_peers.py). Errors are answered by
+    ``error_reply``, as the app's exception handlers answer them. It sits in front of the
+    app, behind the request middleware (server/__init__.py ``IsRenderApp``), which sees
     ``scope["route"]`` as it would with the router (metrics by route).
     """
 

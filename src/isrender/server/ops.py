@@ -42,7 +42,7 @@ from isrender.jobs import Job
 from isrender.render.vips.renderer import RenderResult
 from isrender.server.gate import RenderGate
 
-__all__ = ["MeasuredGate", "Metrics", "install_ops"]
+__all__ = ["MeasuredGate", "Metrics", "RequestMiddleware", "install_ops"]
 
 READY_TIMEOUT = 2.0  # seconds per readiness check: a load balancer probes often
 RENDER_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -267,6 +267,9 @@ class RequestMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        # each (route, method, status)'s two series, looked up once: prometheus' labels()
+        # costs more than the counting (methods are the HTTP parser's known ones: bounded)
+        self.series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -288,20 +291,26 @@ class RequestMiddleware:
 
         try:
             await self.app(scope, receive, tagged)
-        finally:  # an unhandled error is answered 500 outside this middleware: count it so
+        finally:  # an error no layer answered reaches uvicorn, which answers 500: count it so
             self._record(scope, state["status"], state["bytes"], time.perf_counter() - started)
             logs.request_id.reset(token)
 
     def _record(self, scope: Scope, status: int, size: int, seconds: float) -> None:
         route = getattr(scope.get("route"), "path", None) or UNMATCHED
         method = scope["method"]
-        self.metrics.requests.labels(route, method, str(status)).inc()
-        self.metrics.request_seconds.labels(route).observe(seconds)
+        series = self.series.get((route, method, status))
+        if series is None:
+            series = self.series[route, method, status] = (
+                self.metrics.requests.labels(route, method, str(status)),
+                self.metrics.request_seconds.labels(route),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
         logs.access(method, route, scope["path"], status, size, seconds)
 
 
 def install_ops(app: FastAPI, settings: Settings, catalog: Catalog, metrics: Metrics) -> None:
-    """Add the operations routes and the request middleware to ``app``."""
+    """Add the operations routes to ``app`` (the request middleware is in front of the app:
+    server/__init__.py)."""
     app.include_router(ops_router(settings, catalog, metrics))
-    app.add_middleware(RequestMiddleware, metrics=metrics)
     app.state.metrics = metrics

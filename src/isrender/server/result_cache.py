@@ -9,16 +9,17 @@
   sees a whole entry or none; a file that vanishes while read is a miss.
 - **Bound.** ``result_cache_mb``. Each process counts what it writes on top of the size it
   last measured; past the bound it scans the directory and deletes the least recently used
-  files (a hit touches its file's mtime) down to 90 %. Several processes evict concurrently
-  without harm (a file already gone is skipped). Between scans, with N processes writing, the
-  directory can exceed the bound by at most N times the 10 % headroom. A reply larger than
-  1/8 of the bound is not kept.
+  files (a hit touches its file's mtime, at most once a minute) down to 90 %. Several
+  processes evict concurrently without harm (a file already gone is skipped). Between
+  scans, with N processes writing, the directory can exceed the bound by at most N times the
+  10 % headroom. A reply larger than 1/8 of the bound is not kept.
 - **Requests.** ``cache=...,off`` (or ``cache=off``) neither reads nor writes the cache;
   ``update`` renders again and replaces the entry (spec §cache).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -38,6 +39,7 @@ __all__ = ["CachedReply", "ResultCache"]
 log = logging.getLogger("isrender.server.result_cache")
 EVICT_TO = 0.9  # an eviction leaves the cache at this fraction of its bound
 RESCAN_SECONDS = 30.0  # re-measure at least this often while writing (other processes write too)
+TOUCH_SECONDS = 60.0  # a hit marks its entry used when the mark is older: the LRU's grain
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class ResultCache:
         self, directory: Path, max_bytes: int, on_lookup: Callable[[str], None] | None = None
     ) -> None:
         self.directory = directory
+        self._root = os.fspath(directory)  # paths as strings: pathlib cost more than the read
         self.max_bytes = max_bytes
         self.on_lookup = on_lookup  # called with "hit" or "miss" (the metrics counter)
         self._lock = threading.Lock()
@@ -89,10 +92,12 @@ class ResultCache:
         path = self._path(key)
         try:
             with open(path, "rb") as file:
-                if max_size is not None and os.fstat(file.fileno()).st_size > max_size:
+                stat = os.fstat(file.fileno())
+                if max_size is not None and stat.st_size > max_size:
                     return None
                 blob = file.read()
-            os.utime(path)  # LRU by mtime: a hit is a use
+            if time.time() - stat.st_mtime > TOUCH_SECONDS:
+                os.utime(path)  # LRU by mtime: a hit is a use
         except OSError:  # absent, or evicted by another process meanwhile
             if max_size is None:
                 self._count("miss")
@@ -109,15 +114,17 @@ class ResultCache:
         if len(data) > self.max_bytes // 8:
             return
         path = self._path(key)
+        folder = os.path.dirname(path)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+            os.makedirs(folder, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=folder, prefix=".part-")
             try:
                 with os.fdopen(fd, "wb") as file:
                     file.write(media_type.encode("ascii", "replace") + b"\n" + data)
                 os.replace(temp, path)
             except BaseException:
-                Path(temp).unlink(missing_ok=True)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temp)
                 raise
         except OSError as exc:
             log.warning("result cache: cannot store an entry: %s", exc.strerror)
@@ -130,8 +137,8 @@ class ResultCache:
 
     # ---- size and eviction ------------------------------------------------------------------
 
-    def _path(self, key: str) -> Path:
-        return self.directory / key[:2] / key
+    def _path(self, key: str) -> str:
+        return f"{self._root}/{key[:2]}/{key}"
 
     def _count(self, result: str) -> None:
         if self.on_lookup is not None:
