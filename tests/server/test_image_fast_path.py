@@ -179,3 +179,20 @@ def test_a_500_from_another_route_is_tagged_and_counted(settings: Settings):
     assert reply.status_code == 500 and reply.headers["x-request-id"] == "r-500"
     assert "secret" not in reply.text
     assert 'isrender_http_requests_total{method="GET",route="/broken",status="500"} 1.0' in metrics
+
+
+def test_an_invented_method_is_counted_as_other(settings: Settings):
+    """Metric series stay a bounded set whatever methods clients send."""
+    app = create_app(settings, job_worker=False)
+
+    async def go() -> str:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            for method in ("BREW", "WHEN", "PROPFIND"):
+                assert (await client.request(method, "/healthz")).status_code == 405
+            return (await client.get("/metrics")).text
+
+    metrics = asyncio.run(go())
+    assert ('isrender_http_requests_total{method="other",route="/healthz",status="405"} 3.0'
+            in metrics)  # fmt: skip
+    assert 'method="BREW"' not in metrics

@@ -48,6 +48,8 @@ READY_TIMEOUT = 2.0  # seconds per readiness check: a load balancer probes often
 RENDER_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 SHOWN_STATES = ("New", "Running", "Stopping", "Done", "Scheduled")  # listed even at 0
 UNMATCHED = "unmatched"  # 404s: raw paths would make one series per scanner probe
+# methods by name in the metrics; any other is "other" (a series per invented method otherwise)
+COUNTED_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 disable_created_metrics()  # type: ignore[no-untyped-call]  # no *_created series (noise)
 
 
@@ -268,7 +270,7 @@ class RequestMiddleware:
         self.app = app
         self.metrics = metrics
         # each (route, method, status)'s two series, looked up once: prometheus' labels()
-        # costs more than the counting (methods are the HTTP parser's known ones: bounded)
+        # costs more than the counting (routes, methods and statuses are bounded sets)
         self.series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -298,10 +300,11 @@ class RequestMiddleware:
     def _record(self, scope: Scope, status: int, size: int, seconds: float) -> None:
         route = getattr(scope.get("route"), "path", None) or UNMATCHED
         method = scope["method"]
-        series = self.series.get((route, method, status))
+        counted = method if method in COUNTED_METHODS else "other"
+        series = self.series.get((route, counted, status))
         if series is None:
-            series = self.series[route, method, status] = (
-                self.metrics.requests.labels(route, method, str(status)),
+            series = self.series[route, counted, status] = (
+                self.metrics.requests.labels(route, counted, str(status)),
                 self.metrics.request_seconds.labels(route),
             )
         series[0].inc()
