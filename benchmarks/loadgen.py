@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 RECV_BYTES = 1 << 18
+CONNECT_SECONDS = 10.0  # connecting blocks the one thread: every client waits meanwhile
 
 
 class Reply:
@@ -63,8 +64,12 @@ class Reply:
 
     def _head(self, head: bytes) -> None:
         lines = head.split(b"\r\n")
-        self.status = int(lines[0].split(b" ", 2)[1])
+        version, _, rest = lines[0].partition(b" ")
+        if not version.startswith(b"HTTP/") or not rest[:3].isdigit():
+            raise ValueError(f"not an HTTP status line: {lines[0][:80]!r}")
+        self.status = int(rest[:3])
         self.head_done = True
+        tokens: list[bytes] = []
         for line in lines[1:]:
             name, _, value = line.partition(b":")
             name, value = name.strip().lower(), value.strip().lower()
@@ -72,8 +77,10 @@ class Reply:
                 self.length = int(value)
             elif name == b"transfer-encoding" and value == b"chunked":
                 self.chunked = True
-            elif name == b"connection" and value == b"close":
-                self.close = True
+            elif name == b"connection":
+                tokens += [token.strip() for token in value.split(b",")]
+        # HTTP/1.0 closes unless it says keep-alive; HTTP/1.1 keeps unless it says close
+        self.close = b"close" in tokens or (version == b"HTTP/1.0" and b"keep-alive" not in tokens)
         if self.status in (204, 304):
             self.length, self.chunked = 0, False
         elif self.length is None and not self.chunked:
@@ -86,7 +93,8 @@ class Reply:
                 return
             size = int(bytes(self.buffer[:end]).split(b";")[0], 16)
             if size == 0:
-                if self.buffer.find(b"\r\n\r\n", end) >= 0:  # and no trailers after it
+                # the last chunk, any trailer fields, then an empty line
+                if self.buffer.find(b"\r\n\r\n", end) >= 0:
                     self.done = True
                 return
             if len(self.buffer) < end + 2 + size + 2:
@@ -113,7 +121,7 @@ class Client:
         self.started, self.reply = time.perf_counter(), Reply()
         try:
             if self.sock is None:
-                self.sock = socket.create_connection(self.target, timeout=120)
+                self.sock = socket.create_connection(self.target, timeout=CONNECT_SECONDS)
                 self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 self.sock.setblocking(False)
                 selector.register(self.sock, selectors.EVENT_READ, self)
@@ -136,6 +144,9 @@ class Client:
             return False
         except OSError:
             data = b""
+        if not self.in_flight:  # the server closed an idle connection (or sent unasked bytes)
+            self.disconnect(selector)
+            return False
         if data:
             try:
                 self.reply.feed(data)
@@ -146,13 +157,14 @@ class Client:
                 self.finish(selector, failed=False)
             return self.reply.done
         self.reply.closed()
-        self.finish(selector, failed=not self.reply.done)
+        self.finish(selector, failed=not self.reply.done, closed=True)
         return True
 
-    def finish(self, selector: selectors.BaseSelector, failed: bool) -> None:
+    def finish(self, selector: selectors.BaseSelector, failed: bool, closed: bool = False) -> None:
+        """Count the reply in flight, once; a connection that cannot serve the next goes."""
         elapsed = time.perf_counter() - self.started
         self.replies.append((0 if failed else self.reply.status, elapsed))
-        if failed or self.reply.close or self.reply.until_close:
+        if failed or closed or self.reply.close or self.reply.until_close:
             self.disconnect(selector)
 
     def disconnect(self, selector: selectors.BaseSelector) -> None:
@@ -179,6 +191,8 @@ def run(url: str, clients: int, requests: int, duration: float, timeout: float) 
     def ask(client: Client) -> None:  # the next request, if any (a refused one counts)
         while more(client) and not client.request(selector):
             pass
+        if not client.in_flight:  # done: an idle connection would only be closed on us
+            client.disconnect(selector)
 
     for client in everyone:
         ask(client)

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -21,10 +22,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(app: FastAPI) -> Iterator[str]:
-    """Yield the base URL of ``app`` served by uvicorn until the block ends."""
+def running(app: FastAPI, **options: Any) -> Iterator[str]:
+    """Yield the base URL of ``app`` served by uvicorn until the block ends; ``options`` go
+    to ``uvicorn.Config`` (``http=``, ``timeout_keep_alive=``, ...)."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -31,6 +31,11 @@ REPLIES = [
     ("closing", [HEAD + b"Connection: close\r\ncontent-length: 2\r\n\r\nok"], 200, True, True),
     ("refusal", [b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\ncontent-length: 4"
                  b"\r\n\r\nbusy"], 503, True, False),
+    ("close among tokens", [HEAD + b"Connection: keep-alive, Close\r\ncontent-length: 0\r\n\r\n"],
+     200, True, True),
+    ("HTTP/1.0 closes", [b"HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok"], 200, True, True),
+    ("HTTP/1.0 kept alive", [b"HTTP/1.0 200 OK\r\nconnection: keep-alive\r\n"
+                             b"content-length: 2\r\n\r\nok"], 200, True, False),
 ]  # fmt: skip
 
 
@@ -41,6 +46,13 @@ def test_the_reply_parser(name: str, pieces: list[bytes], status: int, done: boo
     for piece in pieces:
         reply.feed(piece)
     assert (reply.status, reply.done, reply.close) == (status, done, close)
+
+
+@pytest.mark.parametrize("line", [b"SSH-2.0-OpenSSH", b"HTTP/1.1", b"HTTP/1.1 abc", b""])
+def test_a_reply_that_is_not_http_is_refused(line: bytes) -> None:
+    """A ValueError, which a client counts as a failed reply (status 0)."""
+    with pytest.raises(ValueError, match="not an HTTP status line"):
+        Reply().feed(line + b"\r\ncontent-length: 0\r\n\r\n")
 
 
 def test_a_body_until_close_is_done_when_the_server_closes() -> None:
@@ -75,6 +87,11 @@ def app() -> FastAPI:
     async def slow() -> Response:
         await asyncio.sleep(1.5)
         return Response(b"late")
+
+    @made.get("/after/{seconds}")
+    async def after(seconds: float) -> Response:
+        await asyncio.sleep(seconds)
+        return Response(b"in time")
 
     return made
 
@@ -118,3 +135,12 @@ def test_no_answer_in_time_and_no_server_count_as_failures(url: str) -> None:
         port = probe.getsockname()[1]
     refused = run(f"http://127.0.0.1:{port}/x", clients=2, requests=3, duration=0, timeout=5)
     assert [status for status, _seconds in refused["replies"]] == [0] * 6
+
+
+def test_a_client_done_early_is_not_counted_again_when_its_connection_is_closed() -> None:
+    """Client 0 is answered after 0.2 s, client 1 after 1.2 s; meanwhile the server closes client
+    0's idle connection (keep-alive 0.3 s). Two replies, no more."""
+    with running(app(), timeout_keep_alive=0.3) as base:
+        result = run(base + "/after/{c}.2", clients=2, requests=1, duration=0, timeout=10)
+    assert sorted(status for status, _seconds in result["replies"]) == [200, 200]
+    assert len(result["replies"]) == 2

@@ -9,22 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import pytest
-import uvicorn
 from fastapi import FastAPI, Response
 from fastapi.responses import StreamingResponse
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from isrender.cli.http_protocol import HeldWrites, OneSendHttpProtocol
-from tests.http_server import free_port
+from isrender.cli.http_protocol import HOLD_BYTES, HeldWrites, OneSendHttpProtocol
+from tests.http_server import running
 
 BODY = bytes(range(256)) * 20  # 5,120 bytes
+EAGER_PARTS, EAGER_PART = 200, 16 * 1024
 
 
 class CountingTransport:
@@ -66,6 +65,25 @@ def app() -> FastAPI:
     async def unchanged() -> Response:
         return Response(status_code=304, headers={"ETag": '"x"'})
 
+    @made.get("/eager")
+    async def eager() -> StreamingResponse:
+        async def parts() -> AsyncIterator[bytes]:  # never waits: one turn of the loop
+            for n in range(EAGER_PARTS):
+                yield bytes([n % 256]) * EAGER_PART
+
+        return StreamingResponse(parts(), media_type="application/octet-stream")
+
+    @made.get("/refilled")
+    async def refilled() -> StreamingResponse:
+        async def parts() -> AsyncIterator[memoryview]:
+            buffer = bytearray(b"AAAA")
+            yield memoryview(buffer)
+            buffer[:] = b"BBBB"  # the writer reuses its buffer once the part is sent
+            yield memoryview(buffer)
+
+        # a length, not chunks: uvicorn then writes each part itself (chunking joins a copy)
+        return StreamingResponse(parts(), media_type="text/plain", headers={"Content-Length": "8"})
+
     @made.get("/stream")
     async def stream() -> StreamingResponse:
         async def parts() -> AsyncIterator[bytes]:
@@ -80,21 +98,8 @@ def app() -> FastAPI:
 
 @contextmanager
 def server(protocol: type[HttpToolsProtocol]) -> Iterator[int]:
-    port = free_port()
-    config = uvicorn.Config(app(), host="127.0.0.1", port=port, log_level="warning",
-                            http=counted(protocol), ws="none")  # fmt: skip
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not running.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield port
-    finally:
-        running.should_exit = True
-        thread.join(10)
+    with running(app(), http=counted(protocol), ws="none") as url:
+        yield int(url.rsplit(":", 1)[1])
 
 
 def exchange(port: int, requests: bytes, replies: int) -> list[tuple[int, dict[str, str], bytes]]:
@@ -194,3 +199,21 @@ def test_held_writes_are_dropped_once_the_transport_closes() -> None:
 
     received, size = asyncio.run(go())
     assert received == b"head body" and size == 9
+
+
+def test_a_body_made_in_one_turn_is_not_held_whole() -> None:
+    """Past HOLD_BYTES the held parts go to the socket at once: the real transport's buffer,
+    and with it uvicorn's flow control, sees a body made without waiting as it grows."""
+    CountingTransport.writes.clear()
+    with server(OneSendHttpProtocol) as port:
+        ((status, _headers, body),) = exchange(port, get("/eager"), 1)
+    expected = b"".join(bytes([n % 256]) * EAGER_PART for n in range(EAGER_PARTS))
+    assert status == 200 and body == expected
+    assert len(CountingTransport.writes) >= EAGER_PARTS * EAGER_PART // (HOLD_BYTES + EAGER_PART)
+    assert max(CountingTransport.writes) <= HOLD_BYTES + EAGER_PART + 64  # + chunk framing
+
+
+def test_a_refilled_buffer_is_sent_as_it_was_when_written() -> None:
+    with server(OneSendHttpProtocol) as port:
+        ((status, _headers, body),) = exchange(port, get("/refilled"), 1)
+    assert (status, body) == (200, b"AAAABBBB")

@@ -174,7 +174,7 @@ class ImageEndpoint:
                 f"the query string is {len(raw):,} bytes; at most "
                 f"{self.settings.max_query_length:,} (max_query_length)"
             )
-        query = raw.decode("latin-1")  # as Starlette's request.url.query, without the URL
+        query = raw.decode("latin-1")  # ASCII (the HTTP parser refuses other bytes): no URL built
         if self.settings.url_signing_key:
             query = strip_signature(self.settings.url_signing_key, request.url.path, query)
         return query
