@@ -37,7 +37,7 @@ class Reply:
     def __init__(self) -> None:
         self.buffer = bytearray()
         self.status = 0
-        self.length: int | None = None  # body bytes still expected (Content-Length)
+        self.length: int | None = None  # the body's length (Content-Length), when given
         self.chunked = False
         self.until_close = False  # neither: the body ends when the server closes
         self.close = False  # the server said Connection: close

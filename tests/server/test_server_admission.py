@@ -162,6 +162,7 @@ def test_64_clients_get_200s_and_fast_503s(data_dir: Path) -> None:
         command = [sys.executable, str(LOADGEN), url, "--clients", "64", "--requests", "4"]
         run = subprocess.run(command, capture_output=True, check=True, timeout=120)
     replies = json.loads(run.stdout)["replies"]
+    assert len(replies) == 64 * 4  # each request answered once, none counted twice
     statuses = {status for status, _ in replies}
     refused = [seconds for status, seconds in replies if status == 503]
     assert statuses == {200, 503}, statuses
