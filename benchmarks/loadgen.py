@@ -188,28 +188,25 @@ def run(url: str, clients: int, requests: int, duration: float, timeout: float) 
             return client.sent < requests
         return time.perf_counter() < until
 
+    flying = set(everyone)  # clients with a request out, or one still to send
+
     def ask(client: Client) -> None:  # the next request, if any (a refused one counts)
         while more(client) and not client.request(selector):
             pass
         if not client.in_flight:  # done: an idle connection would only be closed on us
             client.disconnect(selector)
+            flying.discard(client)
 
     for client in everyone:
         ask(client)
-    flying = {client for client in everyone if client.in_flight}
     while flying:
         for key, _events in selector.select(timeout=1.0):
-            client = key.data
-            if client.readable(selector):
-                ask(client)
-                if not client.in_flight:
-                    flying.discard(client)
+            if key.data.readable(selector):
+                ask(key.data)
         now = time.perf_counter()
         for client in [c for c in flying if now - c.started > timeout]:
             client.finish(selector, failed=True)
             ask(client)
-            if not client.in_flight:
-                flying.discard(client)
     for client in everyone:
         client.disconnect(selector)
     wall = time.perf_counter() - started
